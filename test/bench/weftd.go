@@ -1,0 +1,234 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/weft-mesh/weft/client"
+)
+
+// buildWeftd builds ./cmd/weftd of the module at root into dir (no -race:
+// the figures are for the binary users run).
+func buildWeftd(ctx context.Context, root, dir string) (string, error) {
+	bin := filepath.Join(dir, "weftd")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/weftd")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/weftd: %w\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// weftd is a running weftd process.
+type weftd struct {
+	cmd     *exec.Cmd
+	dataDir string
+	url     string
+	token   string
+	log     *lockedBuffer // its stderr (zap's JSON lines)
+	exited  chan struct{}
+}
+
+// startWeftd starts bin on 127.0.0.1:0 with dataDir and waits until it
+// serves. HOME points into dataDir so that weftd never writes the user's
+// ~/.weft/config. The process is killed if the harness dies (see
+// setDeathSignal); stop ends it on every ordinary exit path.
+func startWeftd(ctx context.Context, bin, dataDir string) (*weftd, error) {
+	w := &weftd{dataDir: dataDir, log: &lockedBuffer{}, exited: make(chan struct{})}
+	w.cmd = exec.Command(bin, "--data-dir", dataDir, "--api-addr", "127.0.0.1:0")
+	w.cmd.Env = append(os.Environ(), "HOME="+dataDir)
+	w.cmd.Stderr = w.log
+	setDeathSignal(w.cmd)
+	stdout, err := w.cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := w.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start weftd: %w", err)
+	}
+	ready := make(chan string, 1)
+	go func() { // ends when weftd closes its stdout, i.e. exits
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if rest, ok := strings.CutPrefix(sc.Text(), "weftd ready: API on "); ok {
+				ready <- strings.TrimSuffix(strings.Fields(rest)[0], ";")
+			}
+		}
+		_, _ = io.Copy(io.Discard, stdout)
+	}()
+	go func() { _ = w.cmd.Wait(); close(w.exited) }()
+
+	select {
+	case w.url = <-ready:
+	case <-w.exited:
+		return nil, fmt.Errorf("weftd exited before it was ready:\n%s", w.log)
+	case <-ctx.Done():
+		w.stop()
+		return nil, fmt.Errorf("weftd not ready: %w", ctx.Err())
+	case <-time.After(60 * time.Second):
+		w.stop()
+		return nil, fmt.Errorf("weftd not ready after 60s:\n%s", w.log)
+	}
+	cfg, err := client.LoadConfig(filepath.Join(dataDir, "weftctl.yaml"), false)
+	if err != nil {
+		w.stop()
+		return nil, err
+	}
+	if cfg.Server != w.url || cfg.Token == "" {
+		w.stop()
+		return nil, fmt.Errorf("client config says server %q (token set: %t), weftd printed %q", cfg.Server, cfg.Token != "", w.url)
+	}
+	w.token = cfg.Token
+	return w, nil
+}
+
+// client returns a new client with its own connections, as a separate
+// program would have.
+func (w *weftd) client() *client.Client {
+	c, err := client.New(w.url, w.token)
+	if err != nil {
+		panic(err) // w.url came from weftd itself
+	}
+	return c
+}
+
+// stop sends SIGTERM, waits up to 10 s for a clean exit, then kills.
+// It is safe to call more than once.
+func (w *weftd) stop() {
+	select {
+	case <-w.exited:
+		return
+	default:
+	}
+	_ = w.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-w.exited:
+	case <-time.After(10 * time.Second):
+		_ = w.cmd.Process.Kill()
+		<-w.exited
+	}
+}
+
+// memory returns weftd's resident set size and its peak (VmRSS and VmHWM
+// of /proc/<pid>/status) in bytes.
+func (w *weftd) memory() (rss, peak int64, err error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", w.cmd.Process.Pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	return parseStatusKB(b, "VmRSS:") * 1024, parseStatusKB(b, "VmHWM:") * 1024, nil
+}
+
+// parseStatusKB reads a "Name:   1234 kB" line of /proc/<pid>/status; 0 if absent.
+func parseStatusKB(status []byte, name string) int64 {
+	for line := range strings.Lines(string(status)) {
+		if rest, ok := strings.CutPrefix(line, name); ok {
+			f := strings.Fields(rest)
+			if len(f) > 0 {
+				n, _ := strconv.ParseInt(f[0], 10, 64)
+				return n
+			}
+		}
+	}
+	return 0
+}
+
+// commits returns how many read-write transactions weftd's store has
+// committed, from the bbolt file's meta pages (see boltTxid). Each one is a
+// group commit ending in fdatasync, so the writes acknowledged between two
+// readings divided by the commits between them is the writes per fsync.
+func (w *weftd) commits() (int64, error) {
+	f, err := os.Open(filepath.Join(w.dataDir, "weft.db"))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	return boltTxid(f)
+}
+
+// Offsets in a bbolt (v1.3–1.5) meta page: a 16-byte page header, then
+// magic, version, pageSize, flags (4 bytes each), the root bucket (16),
+// freelist, pgid, txid and checksum (8 each). The checksum is FNV-64a of the
+// 56 bytes of meta before it.
+const (
+	boltMagic      = 0xED0CDAED
+	boltMetaOffset = 16
+)
+
+// boltTxid reads the highest valid transaction id of a bbolt file's two
+// meta pages, without opening it with bbolt (which would wait for weftd's
+// lock). bbolt alternates the meta page it writes, so the newer of the two
+// valid pages is the current one.
+func boltTxid(r io.ReaderAt) (int64, error) {
+	var best int64 = -1
+	pageSize := int64(0)
+	for i := range 2 {
+		page := make([]byte, boltMetaOffset+64)
+		if _, err := r.ReadAt(page, int64(i)*pageSize); err != nil {
+			return 0, fmt.Errorf("read bbolt meta page %d: %w", i, err)
+		}
+		txid, size, err := parseBoltMeta(page[boltMetaOffset:])
+		if i == 0 {
+			if err != nil {
+				return 0, fmt.Errorf("bbolt meta page 0: %w", err)
+			}
+			pageSize = size
+		}
+		if err == nil && txid > best {
+			best = txid
+		}
+	}
+	return best, nil
+}
+
+var errBadMeta = errors.New("not a valid bbolt meta page")
+
+// parseBoltMeta checks one meta (its 64 bytes) and returns its txid and page size.
+func parseBoltMeta(m []byte) (txid, pageSize int64, err error) {
+	le := binary.LittleEndian // bbolt writes native order; amd64 and arm64 are little-endian
+	if len(m) < 64 || le.Uint32(m[0:]) != boltMagic {
+		return 0, 0, errBadMeta
+	}
+	h := fnv.New64a()
+	h.Write(m[:56])
+	if h.Sum64() != le.Uint64(m[56:]) {
+		return 0, 0, fmt.Errorf("%w: checksum", errBadMeta)
+	}
+	return int64(le.Uint64(m[48:])), int64(le.Uint32(m[8:])), nil
+}
+
+// lockedBuffer collects a process's output; safe to read while it writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.b.Len() > 1<<20 { // keep the log bounded: the last part is what matters
+		l.b.Reset()
+		l.b.WriteString("[earlier output dropped]\n")
+	}
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
