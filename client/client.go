@@ -326,3 +326,19 @@ func (c *Client) Raw(ctx context.Context, path string) ([]byte, error) {
 	defer resp.Body.Close()
 	return io.ReadAll(resp.Body)
 }
+
+// Bind assigns a pod to a node (the scheduler's binding subresource). A pod
+// that is already bound is a conflict.
+func (c *Client) Bind(ctx context.Context, ns, pod, node string) error {
+	b, _ := json.Marshal(map[string]any{
+		"apiVersion": "v1", "kind": "Binding",
+		"metadata": map[string]string{"name": pod, "namespace": ns},
+		"target":   map[string]string{"kind": "Node", "name": node},
+	})
+	resp, err := c.do(ctx, c.hc, http.MethodPost, Path(api.LookupName("pods"), ns, pod)+"/binding", nil, b, "application/json")
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	return nil
+}

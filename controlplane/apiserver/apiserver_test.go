@@ -13,6 +13,7 @@ import (
 
 	"github.com/weft-mesh/weft/api"
 	"github.com/weft-mesh/weft/client"
+	"github.com/weft-mesh/weft/controlplane/apiserver"
 	"github.com/weft-mesh/weft/controlplane/apiserver/apiservertest"
 	boltstore "github.com/weft-mesh/weft/controlplane/store/bbolt"
 )
@@ -307,5 +308,38 @@ spec:
 	_, _, err = f.c.Apply(c, bad)
 	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "weight") {
 		t.Fatalf("negative weight: %v", err)
+	}
+}
+
+func TestBinding(t *testing.T) {
+	f := start(t, boltstore.Options{})
+	c := ctx(t)
+	pod := decodeOne(t, "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: default}\nspec: {containers: [{name: c, image: busybox}]}\n")
+	if _, _, err := f.c.Create(c, pod); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.c.Bind(c, "default", "p", "node-1"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := f.c.Get(c, api.LookupName("pods"), "default", "p")
+	p := got.(*corev1.Pod)
+	if p.Spec.NodeName != "node-1" || len(p.Status.Conditions) != 1 || p.Status.Conditions[0].Type != corev1.PodScheduled {
+		t.Fatalf("not bound: node %q conditions %+v", p.Spec.NodeName, p.Status.Conditions)
+	}
+	if err := f.c.Bind(c, "default", "p", "node-2"); !apierrors.IsConflict(err) {
+		t.Fatalf("second bind: want conflict, got %v", err)
+	}
+	// A user may not move a pod by editing spec.nodeName.
+	p.Spec.NodeName = "node-3"
+	if _, _, err := f.c.Update(c, p); !apierrors.IsInvalid(err) {
+		t.Fatalf("moving a pod by update: want invalid, got %v", err)
+	}
+}
+
+func TestEnsureNamespacesTwice(t *testing.T) {
+	s := apiservertest.Start(t, boltstore.Options{})
+	srv := apiserver.New(apiserver.Config{Store: s.Store})
+	if err := srv.EnsureNamespaces(context.Background()); err != nil {
+		t.Fatalf("second EnsureNamespaces (a restart): %v", err)
 	}
 }

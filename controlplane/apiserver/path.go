@@ -54,7 +54,7 @@ func parsePath(path string) (requestInfo, error) {
 		info.Name = parts[1]
 	case 3:
 		info.Name, info.Subresource = parts[1], parts[2]
-		if info.Subresource != "status" && info.Subresource != "scale" {
+		if !subresourceAllowed(info.Kind, info.Subresource) {
 			return info, fmt.Errorf("the server could not find the requested resource %q (no subresource %q)", path, info.Subresource)
 		}
 	default:
@@ -90,4 +90,15 @@ func storagePrefix(k *api.Kind, namespace string) string {
 		p += namespace + "/"
 	}
 	return p
+}
+
+// subresourceAllowed says which subresources each kind has.
+func subresourceAllowed(k *api.Kind, sub string) bool {
+	switch sub {
+	case "status":
+		return true
+	case "binding":
+		return k.Kind == "Pod"
+	}
+	return false
 }

@@ -108,11 +108,15 @@ func (s *Server) resource(w http.ResponseWriter, r *http.Request) {
 		s.watch(w, r, info)
 	case r.Method == http.MethodGet && info.Name == "":
 		s.list(w, r, info)
+	case r.Method == http.MethodGet && info.Subresource != "" && info.Subresource != "status":
+		writeStatus(w, apierrors.NewMethodNotSupported(schemaGR(info.Kind), r.Method))
 	case r.Method == http.MethodGet:
 		obj, err := s.get(r.Context(), info.Kind, info.Namespace, info.Name)
 		s.respond(w, r, info, http.StatusOK, obj, err)
 	case r.Method == http.MethodPost && info.Name == "":
 		s.createHandler(w, r, info)
+	case r.Method == http.MethodPost && info.Subresource == "binding":
+		s.bindHandler(w, r, info)
 	case r.Method == http.MethodPut && info.Name != "":
 		s.updateHandler(w, r, info)
 	case r.Method == http.MethodPatch && info.Name != "":
