@@ -28,10 +28,14 @@ import (
 // object. As upstream, a v1 object without a CPU target and without other
 // metrics converts to the v2 default: CPU at 80% average utilization.
 const (
-	HPAMetricsAnnotation        = "autoscaling.alpha.kubernetes.io/metrics"
+	// HPAMetricsAnnotation holds spec.metrics but the CPU utilization target.
+	HPAMetricsAnnotation = "autoscaling.alpha.kubernetes.io/metrics"
+	// HPACurrentMetricsAnnotation holds status.currentMetrics.
 	HPACurrentMetricsAnnotation = "autoscaling.alpha.kubernetes.io/current-metrics"
-	HPAConditionsAnnotation     = "autoscaling.alpha.kubernetes.io/conditions"
-	HPABehaviorAnnotation       = "autoscaling.alpha.kubernetes.io/behavior"
+	// HPAConditionsAnnotation holds status.conditions.
+	HPAConditionsAnnotation = "autoscaling.alpha.kubernetes.io/conditions"
+	// HPABehaviorAnnotation holds spec.behavior.
+	HPABehaviorAnnotation = "autoscaling.alpha.kubernetes.io/behavior"
 )
 
 // HPADefaultCPUUtilization is the CPU utilization target of an HPA that

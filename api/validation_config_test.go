@@ -10,25 +10,25 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-var objMeta = metav1.ObjectMeta{Name: "x", Namespace: "default"}
+var fixtureMeta = metav1.ObjectMeta{Name: "x", Namespace: "default"}
 
 func TestValidateConfigMapAndSecret(t *testing.T) {
 	big := strings.Repeat("x", corev1.MaxSecretSize/2+1)
 	runValidationCases(t, []validationCase{
-		{"config map", &corev1.ConfigMap{ObjectMeta: objMeta, Data: map[string]string{"application.properties": "a=b", "KEY_1": "", "a-b": ""}}, nil},
-		{"key syntax", &corev1.ConfigMap{ObjectMeta: objMeta, Data: map[string]string{"a/b": "x"}}, []string{"data[a/b]: Invalid value"}},
-		{"binary key syntax", &corev1.ConfigMap{ObjectMeta: objMeta, BinaryData: map[string][]byte{"..": nil}}, []string{"binaryData[..]: Invalid value"}},
-		{"key in data and binaryData", &corev1.ConfigMap{ObjectMeta: objMeta, Data: map[string]string{"k": ""}, BinaryData: map[string][]byte{"k": nil}}, []string{"data[k]: Invalid value"}},
-		{"1 MiB for data and binaryData together", &corev1.ConfigMap{ObjectMeta: objMeta, Data: map[string]string{"a": big}, BinaryData: map[string][]byte{"b": []byte(big)}},
+		{"config map", &corev1.ConfigMap{ObjectMeta: fixtureMeta, Data: map[string]string{"application.properties": "a=b", "KEY_1": "", "a-b": ""}}, nil},
+		{"key syntax", &corev1.ConfigMap{ObjectMeta: fixtureMeta, Data: map[string]string{"a/b": "x"}}, []string{"data[a/b]: Invalid value"}},
+		{"binary key syntax", &corev1.ConfigMap{ObjectMeta: fixtureMeta, BinaryData: map[string][]byte{"..": nil}}, []string{"binaryData[..]: Invalid value"}},
+		{"key in data and binaryData", &corev1.ConfigMap{ObjectMeta: fixtureMeta, Data: map[string]string{"k": ""}, BinaryData: map[string][]byte{"k": nil}}, []string{"data[k]: Invalid value"}},
+		{"1 MiB for data and binaryData together", &corev1.ConfigMap{ObjectMeta: fixtureMeta, Data: map[string]string{"a": big}, BinaryData: map[string][]byte{"b": []byte(big)}},
 			[]string{"data: Too long"}},
-		{"secret", &corev1.Secret{ObjectMeta: objMeta, StringData: map[string]string{"password": "x"}}, nil},
-		{"secret key syntax", &corev1.Secret{ObjectMeta: objMeta, Data: map[string][]byte{"a b": nil}}, []string{"data[a b]: Invalid value"}},
-		{"secret size", &corev1.Secret{ObjectMeta: objMeta, Data: map[string][]byte{"a": []byte(big), "b": []byte(big)}}, []string{"data: Too long"}},
-		{"TLS secret keys", &corev1.Secret{ObjectMeta: objMeta, Type: corev1.SecretTypeTLS, Data: map[string][]byte{"tls.crt": nil}}, []string{"data[tls.key]: Required value"}},
-		{"docker config JSON", &corev1.Secret{ObjectMeta: objMeta, Type: corev1.SecretTypeDockerConfigJson, Data: map[string][]byte{".dockerconfigjson": []byte("{")}},
+		{"secret", &corev1.Secret{ObjectMeta: fixtureMeta, StringData: map[string]string{"password": "x"}}, nil},
+		{"secret key syntax", &corev1.Secret{ObjectMeta: fixtureMeta, Data: map[string][]byte{"a b": nil}}, []string{"data[a b]: Invalid value"}},
+		{"secret size", &corev1.Secret{ObjectMeta: fixtureMeta, Data: map[string][]byte{"a": []byte(big), "b": []byte(big)}}, []string{"data: Too long"}},
+		{"TLS secret keys", &corev1.Secret{ObjectMeta: fixtureMeta, Type: corev1.SecretTypeTLS, Data: map[string][]byte{"tls.crt": nil}}, []string{"data[tls.key]: Required value"}},
+		{"docker config JSON", &corev1.Secret{ObjectMeta: fixtureMeta, Type: corev1.SecretTypeDockerConfigJson, Data: map[string][]byte{".dockerconfigjson": []byte("{")}},
 			[]string{"data[.dockerconfigjson]: Invalid value"}},
-		{"basic auth", &corev1.Secret{ObjectMeta: objMeta, Type: corev1.SecretTypeBasicAuth}, []string{"data[password]: Required value", "data[username]: Required value"}},
-		{"service account token", &corev1.Secret{ObjectMeta: objMeta, Type: corev1.SecretTypeServiceAccountToken},
+		{"basic auth", &corev1.Secret{ObjectMeta: fixtureMeta, Type: corev1.SecretTypeBasicAuth}, []string{"data[password]: Required value", "data[username]: Required value"}},
+		{"service account token", &corev1.Secret{ObjectMeta: fixtureMeta, Type: corev1.SecretTypeServiceAccountToken},
 			[]string{"metadata.annotations[kubernetes.io/service-account.name]: Required value"}},
 	})
 }

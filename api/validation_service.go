@@ -23,6 +23,7 @@ type PortRange struct {
 // Contains reports whether port is in the range.
 func (r PortRange) Contains(port int32) bool { return port >= r.Min && port <= r.Max }
 
+// String is the range as flags and messages write it, "30000-32767".
 func (r PortRange) String() string { return fmt.Sprintf("%d-%d", r.Min, r.Max) }
 
 // NodePortRange is the range NodePort and LoadBalancer services take their

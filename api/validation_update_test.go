@@ -39,12 +39,12 @@ func TestValidateUpdate(t *testing.T) {
 		return func(n, o runtime.Object) tc { return tc{name, n, o, want} }
 	}
 	storageClaim := func() *corev1.PersistentVolumeClaim {
-		return &corev1.PersistentVolumeClaim{ObjectMeta: objMeta, Spec: corev1.PersistentVolumeClaimSpec{
+		return &corev1.PersistentVolumeClaim{ObjectMeta: fixtureMeta, Spec: corev1.PersistentVolumeClaimSpec{
 			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
 			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{"storage": resource.MustParse("1Gi")}},
 		}}
 	}
-	job := func() *batchv1.Job { return &batchv1.Job{ObjectMeta: objMeta, Spec: makeJobSpec()} }
+	job := func() *batchv1.Job { return &batchv1.Job{ObjectMeta: fixtureMeta, Spec: makeJobSpec()} }
 	cases := []tc{
 		pair("pod image", nil)(updated(makePod().obj(), func(p *corev1.Pod) { p.Spec.Containers[0].Image = "nginx:1.26" })),
 		pair("pod labels", nil)(updated(makePod().obj(), func(p *corev1.Pod) { p.Labels["version"] = "v2" })),
@@ -74,14 +74,14 @@ func TestValidateUpdate(t *testing.T) {
 			d.Spec.Selector.MatchLabels["tier"] = "web"
 			d.Spec.Template.Labels["tier"] = "web"
 		})),
-		pair("replica set selector", []string{"spec.selector: Invalid value"})(updated(&appsv1.ReplicaSet{ObjectMeta: objMeta,
+		pair("replica set selector", []string{"spec.selector: Invalid value"})(updated(&appsv1.ReplicaSet{ObjectMeta: fixtureMeta,
 			Spec: appsv1.ReplicaSetSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"a": "b"}}}},
 			func(r *appsv1.ReplicaSet) {
 				r.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"a": "c"}}
 			})),
-		pair("statefulset service name", []string{"spec: Forbidden"})(updated(&appsv1.StatefulSet{ObjectMeta: objMeta, Spec: appsv1.StatefulSetSpec{ServiceName: "db"}},
+		pair("statefulset service name", []string{"spec: Forbidden"})(updated(&appsv1.StatefulSet{ObjectMeta: fixtureMeta, Spec: appsv1.StatefulSetSpec{ServiceName: "db"}},
 			func(s *appsv1.StatefulSet) { s.Spec.ServiceName = "db2" })),
-		pair("statefulset replicas", nil)(updated(&appsv1.StatefulSet{ObjectMeta: objMeta}, func(s *appsv1.StatefulSet) { s.Spec.Replicas = new(int32(3)) })),
+		pair("statefulset replicas", nil)(updated(&appsv1.StatefulSet{ObjectMeta: fixtureMeta}, func(s *appsv1.StatefulSet) { s.Spec.Replicas = new(int32(3)) })),
 		pair("service cluster IP", []string{"spec.clusterIP: Invalid value"})(updated(makeService().with(func(s *corev1.Service) { s.Spec.ClusterIP = "10.96.0.10" }).obj(),
 			func(s *corev1.Service) { s.Spec.ClusterIP, s.Spec.ClusterIPs = "10.96.0.11", nil })),
 		pair("service type", nil)(updated(makeService().with(func(s *corev1.Service) { s.Spec.ClusterIP = "10.96.0.10" }).obj(),
@@ -90,12 +90,12 @@ func TestValidateUpdate(t *testing.T) {
 			func(s *corev1.Service) {
 				s.Spec.Type, s.Spec.ClusterIP, s.Spec.ClusterIPs = corev1.ServiceTypeExternalName, "", nil
 			})),
-		pair("immutable config map", []string{"data: Forbidden"})(updated(&corev1.ConfigMap{ObjectMeta: objMeta, Immutable: new(true), Data: map[string]string{"a": "1"}},
+		pair("immutable config map", []string{"data: Forbidden"})(updated(&corev1.ConfigMap{ObjectMeta: fixtureMeta, Immutable: new(true), Data: map[string]string{"a": "1"}},
 			func(c *corev1.ConfigMap) { c.Data["a"] = "2" })),
-		pair("config map stays immutable", []string{"immutable: Forbidden"})(updated(&corev1.ConfigMap{ObjectMeta: objMeta, Immutable: new(true)},
+		pair("config map stays immutable", []string{"immutable: Forbidden"})(updated(&corev1.ConfigMap{ObjectMeta: fixtureMeta, Immutable: new(true)},
 			func(c *corev1.ConfigMap) { c.Immutable = new(false) })),
-		pair("mutable config map", nil)(updated(&corev1.ConfigMap{ObjectMeta: objMeta, Data: map[string]string{"a": "1"}}, func(c *corev1.ConfigMap) { c.Data["a"] = "2" })),
-		pair("secret type", []string{"type: Invalid value"})(updated(&corev1.Secret{ObjectMeta: objMeta}, func(s *corev1.Secret) { s.Type = corev1.SecretTypeTLS })),
+		pair("mutable config map", nil)(updated(&corev1.ConfigMap{ObjectMeta: fixtureMeta, Data: map[string]string{"a": "1"}}, func(c *corev1.ConfigMap) { c.Data["a"] = "2" })),
+		pair("secret type", []string{"type: Invalid value"})(updated(&corev1.Secret{ObjectMeta: fixtureMeta}, func(s *corev1.Secret) { s.Type = corev1.SecretTypeTLS })),
 		pair("claim resized", nil)(updated(storageClaim(), func(p *corev1.PersistentVolumeClaim) {
 			p.Spec.Resources.Requests["storage"] = resource.MustParse("2Gi")
 		})),

@@ -121,29 +121,11 @@ func mergeMap(desired, old, prevApplied map[string]string) map[string]string {
 	return out
 }
 
-// keepAllocated carries over fields the server or a controller filled in
-// and the applied configuration leaves out.
+// keepAllocated carries over fields a controller filled in and the applied
+// configuration leaves out (replicas an autoscaler or `weftctl scale` set).
+// Allocated IPs and ports are kept on every update (patchAllocated).
 func keepAllocated(merged, old api.Object) {
 	switch n := merged.(type) {
-	case *corev1.Service:
-		o := old.(*corev1.Service)
-		if n.Spec.ClusterIP == "" {
-			n.Spec.ClusterIP, n.Spec.ClusterIPs = o.Spec.ClusterIP, o.Spec.ClusterIPs
-		}
-		if len(n.Spec.IPFamilies) == 0 {
-			n.Spec.IPFamilies = o.Spec.IPFamilies
-		}
-		for i := range n.Spec.Ports {
-			p := &n.Spec.Ports[i]
-			for _, op := range o.Spec.Ports {
-				if p.NodePort == 0 && op.Port == p.Port && protoOrTCP(op.Protocol) == protoOrTCP(p.Protocol) {
-					p.NodePort = op.NodePort
-				}
-			}
-		}
-		if n.Spec.HealthCheckNodePort == 0 {
-			n.Spec.HealthCheckNodePort = o.Spec.HealthCheckNodePort
-		}
 	case *appsv1.Deployment:
 		if n.Spec.Replicas == nil {
 			n.Spec.Replicas = old.(*appsv1.Deployment).Spec.Replicas
@@ -168,4 +150,35 @@ func protoOrTCP(p corev1.Protocol) corev1.Protocol {
 		return corev1.ProtocolTCP
 	}
 	return p
+}
+
+// patchAllocated carries the ClusterIP and node ports the server allocated
+// into an update that leaves them out, as Kubernetes does before validation.
+func patchAllocated(obj, old api.Object) {
+	n, ok := obj.(*corev1.Service)
+	if !ok {
+		return
+	}
+	o := old.(*corev1.Service)
+	if n.Spec.ClusterIP == "" {
+		n.Spec.ClusterIP, n.Spec.ClusterIPs = o.Spec.ClusterIP, o.Spec.ClusterIPs
+	}
+	if len(n.Spec.IPFamilies) == 0 {
+		n.Spec.IPFamilies = o.Spec.IPFamilies
+	}
+	needsNodePorts := n.Spec.Type == corev1.ServiceTypeNodePort || n.Spec.Type == corev1.ServiceTypeLoadBalancer
+	for i := range n.Spec.Ports {
+		if !needsNodePorts {
+			break
+		}
+		p := &n.Spec.Ports[i]
+		for _, op := range o.Spec.Ports {
+			if p.NodePort == 0 && op.Port == p.Port && protoOrTCP(op.Protocol) == protoOrTCP(p.Protocol) {
+				p.NodePort = op.NodePort
+			}
+		}
+	}
+	if n.Spec.HealthCheckNodePort == 0 {
+		n.Spec.HealthCheckNodePort = o.Spec.HealthCheckNodePort
+	}
 }

@@ -100,6 +100,7 @@ func (s *Server) update(ctx context.Context, k *api.Kind, obj api.Object, _ api.
 	obj.SetCreationTimestamp(old.GetCreationTimestamp())
 	obj.SetDeletionTimestamp(old.GetDeletionTimestamp())
 	obj.SetGeneration(old.GetGeneration())
+	patchAllocated(obj, old)
 	warnings, err := s.admit(ctx, k, obj, old)
 	if err != nil {
 		return nil, warnings, err
