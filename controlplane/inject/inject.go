@@ -1,0 +1,160 @@
+package inject
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/weft-mesh/weft/api"
+)
+
+// Labels and annotations that turn injection on or off, Istio's and Weft's.
+const (
+	AnnotationInject    = "sidecar.istio.io/inject"
+	LabelInject         = "sidecar.istio.io/inject"
+	LabelNamespaceIstio = "istio-injection"
+	LabelNamespaceWeft  = "weft-injection"
+	// AnnotationStatus records that a pod was injected, as Istio's sidecar.istio.io/status does.
+	AnnotationStatus = "sidecar.istio.io/status"
+	// ContainerName is the injected container's name.
+	ContainerName = "weft-proxy"
+	// Image is the image the agent's catalogue resolves to the weft-proxy binary.
+	Image = "weft/proxy"
+)
+
+// Istio's well-known sidecar ports.
+const (
+	PortOutbound = 15001
+	PortInbound  = 15006
+	PortAdmin    = 15000
+	PortStatus   = 15021
+	PortMetrics  = 15090
+)
+
+// Config says what the injected container looks like.
+type Config struct {
+	// Tag of the proxy image, normally Weft's version.
+	Tag string
+}
+
+// Wanted decides whether a pod gets a sidecar, as Istio does: the pod's
+// annotation or label sidecar.istio.io/inject wins ("true"/"false"); else
+// the namespace label istio-injection=enabled or weft-injection=enabled.
+// Pods on the host network never get one.
+func Wanted(pod *corev1.Pod, nsLabels map[string]string) bool {
+	if pod.Spec.HostNetwork {
+		return false
+	}
+	for _, v := range []string{pod.Annotations[AnnotationInject], pod.Labels[LabelInject]} {
+		switch strings.ToLower(v) {
+		case "true", "enabled", "yes", "y":
+			return true
+		case "false", "disabled", "no", "n":
+			return false
+		}
+	}
+	return nsLabels[LabelNamespaceIstio] == "enabled" || nsLabels[LabelNamespaceWeft] == "enabled"
+}
+
+// Injected reports whether the pod already has the sidecar.
+func Injected(spec *corev1.PodSpec) bool {
+	for _, c := range spec.Containers {
+		if c.Name == ContainerName {
+			return true
+		}
+	}
+	return false
+}
+
+// Into adds the sidecar container to a pod spec (idempotent) and the status
+// annotation to its metadata annotations.
+func Into(spec *corev1.PodSpec, annotations map[string]string, cfg Config) map[string]string {
+	if Injected(spec) {
+		return annotations
+	}
+	spec.Containers = append(spec.Containers, Container(cfg))
+	if annotations == nil {
+		annotations = map[string]string{}
+	}
+	annotations[AnnotationStatus] = fmt.Sprintf(`{"containers":[%q],"image":%q}`, ContainerName, image(cfg))
+	return annotations
+}
+
+func image(cfg Config) string {
+	if cfg.Tag == "" {
+		return Image + ":latest"
+	}
+	return Image + ":" + cfg.Tag
+}
+
+// Container is the injected weft-proxy container. The agent resolves its
+// image to the weft-proxy binary and supplies WEFT_XDS_ADDR (where the
+// node reaches xDS) in the environment of every container it runs.
+func Container(cfg Config) corev1.Container {
+	fieldEnv := func(name, path string) corev1.EnvVar {
+		return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: path}}}
+	}
+	return corev1.Container{
+		Name:  ContainerName,
+		Image: image(cfg),
+		Args: []string{
+			"--mode=sidecar",
+			"--xds-addr=$(WEFT_XDS_ADDR)",
+			"--pod-ip=$(POD_IP)",
+			"--node-id=sidecar~$(POD_IP)~$(POD_NAME).$(POD_NAMESPACE)~$(POD_NAMESPACE).svc.cluster.local",
+		},
+		Env: []corev1.EnvVar{
+			fieldEnv("POD_NAME", "metadata.name"),
+			fieldEnv("POD_NAMESPACE", "metadata.namespace"),
+			fieldEnv("POD_IP", "status.podIP"),
+			fieldEnv("SERVICE_ACCOUNT", "spec.serviceAccountName"),
+		},
+		Ports: []corev1.ContainerPort{{Name: "http-envoy-prom", ContainerPort: PortMetrics, Protocol: corev1.ProtocolTCP}},
+		ReadinessProbe: &corev1.Probe{
+			ProbeHandler:     corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/healthz/ready", Port: intstr.FromInt32(PortStatus), Scheme: corev1.URISchemeHTTP}},
+			PeriodSeconds:    2,
+			TimeoutSeconds:   3,
+			FailureThreshold: 30,
+			SuccessThreshold: 1,
+		},
+		Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
+			corev1.ResourceCPU:    resource.MustParse("10m"),
+			corev1.ResourceMemory: resource.MustParse("40Mi"),
+		}},
+		TerminationMessagePath:   corev1.TerminationMessagePathDefault,
+		TerminationMessagePolicy: corev1.TerminationMessageReadFile,
+		ImagePullPolicy:          corev1.PullIfNotPresent,
+	}
+}
+
+// Plugin is the admission plugin that injects pods at creation.
+type Plugin struct {
+	Config Config
+	// NamespaceLabels returns a namespace's labels.
+	NamespaceLabels func(ctx context.Context, namespace string) (map[string]string, error)
+}
+
+// Name implements apiserver.AdmissionPlugin.
+func (p *Plugin) Name() string { return "SidecarInjection" }
+
+// Admit injects a new pod that wants a sidecar; updates are left alone
+// (a running pod's containers cannot change).
+func (p *Plugin) Admit(ctx context.Context, obj, old api.Object) ([]string, error) {
+	pod, ok := obj.(*corev1.Pod)
+	if !ok || old != nil {
+		return nil, nil
+	}
+	labels, err := p.NamespaceLabels(ctx, pod.Namespace)
+	if err != nil {
+		return nil, fmt.Errorf("read namespace %s: %w", pod.Namespace, err)
+	}
+	if !Wanted(pod, labels) {
+		return nil, nil
+	}
+	pod.Annotations = Into(&pod.Spec, pod.Annotations, p.Config)
+	return nil, nil
+}

@@ -1,0 +1,68 @@
+package inject
+
+import (
+	"context"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+func pod(ann, labels map[string]string) *corev1.Pod {
+	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "default", Annotations: ann, Labels: labels},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "busybox"}}}}
+}
+
+func TestWanted(t *testing.T) {
+	on := map[string]string{LabelNamespaceIstio: "enabled"}
+	weftOn := map[string]string{LabelNamespaceWeft: "enabled"}
+	tests := []struct {
+		name string
+		pod  *corev1.Pod
+		ns   map[string]string
+		want bool
+	}{
+		{"nothing", pod(nil, nil), nil, false},
+		{"annotation true", pod(map[string]string{AnnotationInject: "true"}, nil), nil, true},
+		{"label true", pod(nil, map[string]string{LabelInject: "true"}), nil, true},
+		{"namespace istio", pod(nil, nil), on, true},
+		{"namespace weft", pod(nil, nil), weftOn, true},
+		{"annotation false opts out", pod(map[string]string{AnnotationInject: "false"}, nil), on, false},
+		{"namespace disabled", pod(nil, nil), map[string]string{LabelNamespaceIstio: "disabled"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Wanted(tt.pod, tt.ns); got != tt.want {
+				t.Fatalf("Wanted = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	hn := pod(map[string]string{AnnotationInject: "true"}, nil)
+	hn.Spec.HostNetwork = true
+	if Wanted(hn, nil) {
+		t.Fatal("host-network pod injected")
+	}
+}
+
+func TestAdmitInjectsOnceOnCreate(t *testing.T) {
+	p := &Plugin{Config: Config{Tag: "v1"}, NamespaceLabels: func(context.Context, string) (map[string]string, error) {
+		return map[string]string{LabelNamespaceWeft: "enabled"}, nil
+	}}
+	po := pod(nil, nil)
+	if _, err := p.Admit(context.Background(), po, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Admit(context.Background(), po, nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(po.Spec.Containers) != 2 || po.Spec.Containers[1].Name != ContainerName || po.Spec.Containers[1].Image != "weft/proxy:v1" {
+		t.Fatalf("containers %+v", po.Spec.Containers)
+	}
+	if po.Annotations[AnnotationStatus] == "" {
+		t.Fatal("no status annotation")
+	}
+	upd := pod(nil, nil)
+	if _, err := p.Admit(context.Background(), upd, po); err != nil || len(upd.Spec.Containers) != 1 {
+		t.Fatalf("an update was injected: %v %d", err, len(upd.Spec.Containers))
+	}
+}
