@@ -12,11 +12,15 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
+	corev1 "k8s.io/api/core/v1"
 
+	"github.com/weft-mesh/weft/api"
 	"github.com/weft-mesh/weft/client"
 	"github.com/weft-mesh/weft/controlplane/apiserver"
-	"github.com/weft-mesh/weft/controlplane/store"
+	"github.com/weft-mesh/weft/controlplane/inject"
 	boltstore "github.com/weft-mesh/weft/controlplane/store/bbolt"
+	"github.com/weft-mesh/weft/dns"
 )
 
 // Config is weftd's configuration, from its flags.
@@ -26,7 +30,11 @@ type Config struct {
 	// UserConfig, when set, is written with the admin client config if the
 	// file does not exist yet (~/.weft/config for a real weftd).
 	UserConfig string
-	Log        *zap.Logger
+
+	DNS dns.Config // cluster DNS; DNS.Addr "" turns it off
+
+	Version string // Weft's version: the tag of the injected proxy image
+	Log     *zap.Logger
 }
 
 // Files weftd writes in its data directory.
@@ -38,8 +46,9 @@ const (
 )
 
 // Run serves the control plane until ctx is done, then shuts down cleanly.
-// ready, when not nil, is called once the API is serving.
-func Run(ctx context.Context, cfg Config, ready func(apiURL string)) error {
+// ready, when not nil, is called once every part is serving, with the
+// addresses weftd listens on (also written to DIR/weftd.addrs).
+func Run(ctx context.Context, cfg Config, ready func(addrs map[string]string)) error {
 	log := cfg.Log
 	if log == nil {
 		log = zap.NewNop()
@@ -57,45 +66,102 @@ func Run(ctx context.Context, cfg Config, ready func(apiURL string)) error {
 	if err != nil {
 		return fmt.Errorf("listen for the API on %s: %w", cfg.APIAddr, err)
 	}
+	defer ln.Close()
 	apiURL := "http://" + ln.Addr().String()
+	addrs := map[string]string{"api": ln.Addr().String()}
 
 	tokens := apiserver.Tokens{Store: st}
-	clientCfgPath := filepath.Join(cfg.DataDir, ClientConfigFile)
 	if err := ensureCredentials(ctx, tokens, cfg.DataDir, apiURL, cfg.UserConfig); err != nil {
-		ln.Close()
 		return err
 	}
-	if err := writeAddrs(cfg.DataDir, map[string]string{"api": ln.Addr().String()}); err != nil {
-		ln.Close()
+	internalToken, err := apiserver.RandomToken()
+	if err != nil {
 		return err
+	}
+	auth := apiserver.Chain{apiserver.StaticTokens{internalToken: {Name: "system:weftd", Groups: []string{apiserver.GroupAdmins}}}, tokens}
+
+	var srv *apiserver.Server
+	nsKind := api.LookupName("namespaces")
+	injector := &inject.Plugin{Config: inject.Config{Tag: cfg.Version}, NamespaceLabels: func(ctx context.Context, name string) (map[string]string, error) {
+		obj, err := srv.Object(ctx, nsKind, "", name)
+		if err != nil {
+			return nil, err
+		}
+		return obj.(*corev1.Namespace).Labels, nil
+	}}
+	srv = apiserver.New(apiserver.Config{Store: st, Auth: auth, Log: log.Named("apiserver"), Admission: []apiserver.AdmissionPlugin{injector}})
+	if err := srv.EnsureNamespaces(ctx); err != nil {
+		return err
+	}
+	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: zap.NewStdLog(log.Named("http"))}
+
+	c, err := client.New(apiURL, internalToken)
+	if err != nil {
+		return err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve API: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		// Watches are long-lived: give requests a moment, then close the rest.
+		if err := httpSrv.Shutdown(shutCtx); err != nil {
+			_ = httpSrv.Close()
+		}
+		return nil
+	})
+
+	view := newClusterView(c, log.Named("view"))
+	g.Go(func() error { return view.run(gctx) })
+
+	if cfg.DNS.Addr != "" {
+		dcfg := cfg.DNS
+		dcfg.Log = log.Named("dns")
+		dnsSrv, err := dns.NewServer(dcfg)
+		if err != nil {
+			return fmt.Errorf("dns: %w", err)
+		}
+		if err := dnsSrv.Start(); err != nil {
+			return fmt.Errorf("dns: %w", err)
+		}
+		addrs["dns"] = dnsSrv.Addr()
+		zone := dcfg.Zone
+		if zone == "" {
+			zone = "cluster.local"
+		}
+		view.onChange(func(v *snapshot) {
+			ix := dns.BuildIndex(zone, v.services, v.endpoints, v.pods)
+			for _, s := range ix.Skipped() {
+				log.Debug("dns: skipped", zap.String("what", s))
+			}
+			if err := dnsSrv.SetIndex(ix); err != nil {
+				log.Error("dns: set index", zap.Error(err))
+			}
+		})
+		g.Go(func() error {
+			<-gctx.Done()
+			shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			return dnsSrv.Shutdown(shutCtx)
+		})
 	}
 
-	api := apiserver.New(apiserver.Config{Store: st, Auth: tokens, Log: log.Named("apiserver")})
-	if err := api.EnsureNamespaces(ctx); err != nil {
-		ln.Close()
+	if err := writeAddrs(cfg.DataDir, addrs); err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ErrorLog: zap.NewStdLog(log.Named("http"))}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-
-	log.Info("weftd ready", zap.String("api", apiURL), zap.String("config", clientCfgPath), zap.String("data", cfg.DataDir))
+	log.Info("weftd ready", zap.Any("addrs", addrs), zap.String("config", filepath.Join(cfg.DataDir, ClientConfigFile)), zap.String("data", cfg.DataDir))
 	if ready != nil {
-		ready(apiURL)
+		ready(addrs)
 	}
-	select {
-	case err := <-serveErr:
-		return fmt.Errorf("serve API: %w", err)
-	case <-ctx.Done():
-	}
-	log.Info("weftd shutting down")
-	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	// Watches are long-lived: give requests a moment, then close the rest.
-	if err := srv.Shutdown(shutCtx); err != nil {
-		_ = srv.Close()
-	}
-	return nil
+	err = g.Wait()
+	log.Info("weftd stopped")
+	return err
 }
 
 // ensureCredentials makes the admin token and client config on first start,
@@ -161,5 +227,3 @@ func writeAddrs(dir string, addrs map[string]string) error {
 	}
 	return nil
 }
-
-var _ store.Store = (*boltstore.Store)(nil)

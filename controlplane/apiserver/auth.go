@@ -71,11 +71,10 @@ func (t Tokens) Authenticate(ctx context.Context, token string) (User, error) {
 
 // Create makes a new random token for user and stores its hash.
 func (t Tokens) Create(ctx context.Context, user User) (string, error) {
-	b := make([]byte, 24)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("generate token: %w", err)
+	token, err := RandomToken()
+	if err != nil {
+		return "", err
 	}
-	token := "weft_" + hex.EncodeToString(b)
 	rec, _ := json.Marshal(tokenRecord{User: user, Created: time.Now().UTC()})
 	if _, err := t.Store.Create(ctx, tokenKey(token), rec); err != nil {
 		return "", fmt.Errorf("store token: %w", err)
@@ -93,4 +92,42 @@ func withUser(ctx context.Context, u User) context.Context {
 func UserFrom(ctx context.Context) (User, bool) {
 	u, ok := ctx.Value(userKey{}).(User)
 	return u, ok
+}
+
+// StaticTokens are tokens held in memory only, for weftd's own components
+// (controllers, scheduler, the local agent); they die with the process.
+type StaticTokens map[string]User
+
+// Authenticate implements Authenticator.
+func (s StaticTokens) Authenticate(_ context.Context, token string) (User, error) {
+	if u, ok := s[token]; ok && token != "" {
+		return u, nil
+	}
+	return User{}, ErrBadToken
+}
+
+// Chain tries each Authenticator in turn.
+type Chain []Authenticator
+
+// Authenticate implements Authenticator.
+func (c Chain) Authenticate(ctx context.Context, token string) (User, error) {
+	for _, a := range c {
+		u, err := a.Authenticate(ctx, token)
+		if err == nil {
+			return u, nil
+		}
+		if !errors.Is(err, ErrBadToken) {
+			return User{}, err
+		}
+	}
+	return User{}, ErrBadToken
+}
+
+// RandomToken returns a new random token (not stored anywhere).
+func RandomToken() (string, error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generate token: %w", err)
+	}
+	return "weft_" + hex.EncodeToString(b), nil
 }

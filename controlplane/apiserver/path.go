@@ -97,7 +97,7 @@ func subresourceAllowed(k *api.Kind, sub string) bool {
 	switch sub {
 	case "status":
 		return true
-	case "binding":
+	case "binding", "log", "exec":
 		return k.Kind == "Pod"
 	}
 	return false

@@ -246,3 +246,9 @@ func specBytes(obj api.Object) []byte {
 	out, _ := json.Marshal(m)
 	return out
 }
+
+// Object reads a stored object directly, for in-process admission plugins
+// (reading through the API from inside admission would loop).
+func (s *Server) Object(ctx context.Context, k *api.Kind, ns, name string) (api.Object, error) {
+	return s.get(ctx, k, ns, name)
+}

@@ -59,6 +59,7 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("GET /apis/{group}/{version}", s.discoveryResources)
 	s.mux.HandleFunc("/api/v1/", s.resource)
 	s.mux.HandleFunc("/apis/", s.resource)
+	s.mux.HandleFunc("GET "+metricsPrefix, s.metrics)
 	return s
 }
 
@@ -104,6 +105,8 @@ func (s *Server) resource(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	switch {
+	case info.Subresource == "log" || info.Subresource == "exec":
+		s.podProxy(w, r, info)
 	case r.Method == http.MethodGet && info.Name == "" && q.Get("watch") == "true":
 		s.watch(w, r, info)
 	case r.Method == http.MethodGet && info.Name == "":

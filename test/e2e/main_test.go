@@ -51,6 +51,7 @@ type weftd struct {
 	cmd     *exec.Cmd
 	url     string
 	config  string
+	addrs   map[string]string // weftd.addrs: api, dns, xds
 	log     *lockedBuffer
 	exited  chan struct{}
 }
@@ -60,7 +61,7 @@ type weftd struct {
 func startWeftd(t *testing.T, dataDir string) *weftd {
 	t.Helper()
 	w := &weftd{t: t, dataDir: dataDir, log: &lockedBuffer{}, exited: make(chan struct{})}
-	w.cmd = exec.Command(filepath.Join(binDir, "weftd"), "--data-dir", dataDir, "--api-addr", "127.0.0.1:0")
+	w.cmd = exec.Command(filepath.Join(binDir, "weftd"), "--data-dir", dataDir, "--api-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0")
 	w.cmd.Env = append(os.Environ(), "HOME="+dataDir) // never touch the real ~/.weft
 	stdout, err := w.cmd.StdoutPipe()
 	if err != nil {
@@ -90,7 +91,24 @@ func startWeftd(t *testing.T, dataDir string) *weftd {
 		t.Fatalf("weftd not ready after 60s:\n%s", w.log)
 	}
 	w.config = filepath.Join(dataDir, "weftctl.yaml")
+	w.addrs = readAddrs(t, filepath.Join(dataDir, "weftd.addrs"))
 	return w
+}
+
+// readAddrs reads weftd.addrs: name=host:port lines.
+func readAddrs(t *testing.T, path string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 func (w *weftd) stop() {
