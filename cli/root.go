@@ -56,6 +56,12 @@ func NewCommand(s Streams) *cobra.Command {
 		newDeleteCommand(o),
 		newAPIResourcesCommand(o),
 		newVersionCommand(o),
+		newTopCommand(o),
+		newExecCommand(o),
+		newLogsCommand(o),
+		newRolloutCommand(o),
+		newScaleCommand(o),
+		newSetCommand(o),
 	)
 	return root
 }
@@ -65,6 +71,10 @@ func Main(args []string, s Streams) int {
 	cmd := NewCommand(s)
 	cmd.SetArgs(args)
 	if err := cmd.Execute(); err != nil {
+		var ec interface{ ExitCode() int }
+		if errors.As(err, &ec) {
+			return ec.ExitCode()
+		}
 		if !errors.Is(err, errSilent) {
 			fmt.Fprintln(s.Err, "error:", err)
 		}

@@ -1,0 +1,50 @@
+package agent
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/weft-mesh/weft/agent/runtime"
+)
+
+// Reset kills every container an agent with this data directory and node
+// name started and removes their files and cgroups: for tests' cleanup and
+// for retiring a node. The agent must not be running.
+func Reset(dataDir, nodeName string) error {
+	err := runtime.KillAll(filepath.Join(dataDir, "pods"))
+	// Remove the node's (now empty) cgroup directories, deepest first.
+	var dirs []string
+	for _, root := range []string{"/sys/fs/cgroup"} {
+		_ = filepath.WalkDir(root, func(p string, d os.DirEntry, werr error) error {
+			if werr != nil || !d.IsDir() {
+				return nil
+			}
+			if strings.HasSuffix(p, "/weft/"+nodeName) {
+				dirs = append(dirs, p)
+				return filepath.SkipDir
+			}
+			if strings.Count(strings.TrimPrefix(p, root), "/") > 4 {
+				return filepath.SkipDir
+			}
+			return nil
+		})
+	}
+	for _, d := range dirs {
+		var sub []string
+		_ = filepath.WalkDir(d, func(p string, e os.DirEntry, werr error) error {
+			if werr == nil && e.IsDir() {
+				sub = append(sub, p)
+			}
+			return nil
+		})
+		for i := len(sub) - 1; i >= 0; i-- {
+			if rerr := os.Remove(sub[i]); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+				err = errors.Join(err, rerr)
+			}
+		}
+		_ = os.Remove(filepath.Dir(d)) // weft/, when no other node uses it
+	}
+	return err
+}

@@ -1,0 +1,134 @@
+package agent
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"go.uber.org/zap"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/weft-mesh/weft/agent/lifecycle"
+	"github.com/weft-mesh/weft/agent/network"
+	"github.com/weft-mesh/weft/client"
+)
+
+// Config configures an agent.
+type Config struct {
+	// Client talks to the API server (with the node's or the admin token).
+	Client *client.Client
+	// NodeName is the Node's name (and its kubernetes.io/hostname label).
+	NodeName string
+	// NodeIP is the node's address: published in the Node's status, the
+	// default address of the agent's server, hostIP of its pods. Tests
+	// give each node a loopback address of its own (127.0.0.2, ...).
+	NodeIP string
+	// PodCIDR is the range pods get addresses from; host mode needs a
+	// loopback range (127.20.0.0/16).
+	PodCIDR string
+	// DataDir holds pods' files, logs and claims' data.
+	DataDir string
+	// Images is an extra image catalogue file ("" for the built-in one).
+	Images string
+	// BinDirs are searched for catalogue programs (weft-demo, weft-proxy)
+	// before $PATH; default: the directory of the agent's binary.
+	BinDirs []string
+	// ShimBinary is the binary started as "<ShimBinary> shim ..."; its
+	// main must dispatch to ShimMain. Default: this process's binary.
+	ShimBinary string
+	// ListenAddr is the agent's HTTP server (logs, exec, stats); default
+	// NodeIP:10250. Port 0 picks a free port.
+	ListenAddr string
+	// Capacity overrides the host's CPU and memory (and pods, default 110).
+	Capacity corev1.ResourceList
+	// Labels are added to the Node's; Taints are set when it is created.
+	Labels map[string]string
+	Taints []corev1.Taint
+	// HeartbeatPeriod is how often the Node's status is posted (10s).
+	HeartbeatPeriod time.Duration
+	// SyncPeriod is how often each pod is looked at without a reason (1s).
+	SyncPeriod time.Duration
+	// StatsPeriod is how often resource usage is sampled (10s).
+	StatsPeriod time.Duration
+	// Backoff is the restart back-off (the kubelet's by default).
+	Backoff lifecycle.Policy
+	// Network sets pods' networking up; default host mode over PodCIDR.
+	Network network.Network
+	// MountNamespaces: nil means "when running as root". Without them
+	// volumes are not at their mountPaths (see DESIGN.md).
+	MountNamespaces *bool
+	// Cgroups: nil means "when the host allows"; false turns limits off.
+	Cgroups *bool
+	Log     *zap.Logger
+}
+
+func (cfg *Config) defaults() error {
+	if cfg.Client == nil {
+		return errors.New("agent: no API client")
+	}
+	if cfg.NodeName == "" {
+		h, err := os.Hostname()
+		if err != nil {
+			return fmt.Errorf("agent: node name: %w", err)
+		}
+		cfg.NodeName = h
+	}
+	if cfg.NodeIP == "" {
+		cfg.NodeIP = "127.0.0.1"
+	}
+	if cfg.PodCIDR == "" {
+		cfg.PodCIDR = "127.20.0.0/16"
+	}
+	if cfg.DataDir == "" {
+		return errors.New("agent: no data directory")
+	}
+	abs, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return fmt.Errorf("agent: data dir: %w", err)
+	}
+	cfg.DataDir = abs
+	if cfg.ListenAddr == "" {
+		cfg.ListenAddr = cfg.NodeIP + ":10250"
+	}
+	if len(cfg.BinDirs) == 0 {
+		if exe, err := os.Executable(); err == nil {
+			cfg.BinDirs = []string{filepath.Dir(exe)}
+		}
+	}
+	if cfg.HeartbeatPeriod <= 0 {
+		cfg.HeartbeatPeriod = 10 * time.Second
+	}
+	if cfg.SyncPeriod <= 0 {
+		cfg.SyncPeriod = time.Second
+	}
+	if cfg.StatsPeriod <= 0 {
+		cfg.StatsPeriod = 10 * time.Second
+	}
+	if cfg.Backoff.Initial <= 0 {
+		cfg.Backoff = lifecycle.KubeletPolicy
+	}
+	if cfg.Log == nil {
+		cfg.Log = zap.NewNop()
+	}
+	if cfg.MountNamespaces == nil {
+		v := os.Geteuid() == 0
+		cfg.MountNamespaces = &v
+	}
+	if cfg.Capacity == nil {
+		cfg.Capacity = corev1.ResourceList{}
+	}
+	if _, ok := cfg.Capacity[corev1.ResourceCPU]; !ok {
+		cfg.Capacity[corev1.ResourceCPU] = *resource.NewQuantity(int64(runtime.NumCPU()), resource.DecimalSI)
+	}
+	if _, ok := cfg.Capacity[corev1.ResourceMemory]; !ok {
+		cfg.Capacity[corev1.ResourceMemory] = *resource.NewQuantity(hostMemory(), resource.BinarySI)
+	}
+	if _, ok := cfg.Capacity[corev1.ResourcePods]; !ok {
+		cfg.Capacity[corev1.ResourcePods] = *resource.NewQuantity(110, resource.DecimalSI)
+	}
+	return nil
+}

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mccutchen/go-httpbin/v2/httpbin"
+)
+
+// flaskapp answers GET /env/<NAME> with that environment variable, as
+// the dustise/flaskapp image of the seeds does.
+func flaskapp() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /env/{name}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, os.Getenv(r.PathValue("name")))
+	})
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+		host, _ := os.Hostname()
+		fmt.Fprintf(w, "flaskapp on %s (%s)\n", os.Getenv("HOSTNAME"), host)
+	})
+	return mux
+}
+
+func httpbinHandler() http.Handler {
+	return httpbin.New(httpbin.WithMaxDuration(2 * time.Minute))
+}
+
+// static serves root like nginx does, saying so in its Server header
+// with the image's tag (so a rolling update shows).
+func static(root, tag string) http.Handler {
+	if tag == "" {
+		tag = "latest"
+	}
+	files := http.FileServer(http.Dir(root))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Server", "nginx/"+tag)
+		if r.URL.Path == "/_weft/burn" {
+			ms, _ := strconv.Atoi(r.URL.Query().Get("ms"))
+			burn(time.Duration(min(max(ms, 0), 10000)) * time.Millisecond)
+			_, _ = io.WriteString(w, "ok\n")
+			return
+		}
+		if r.URL.Path == "/" || r.URL.Path == "/index.html" {
+			if _, err := os.Stat(root + "/index.html"); err != nil {
+				w.Header().Set("Content-Type", "text/html")
+				_, _ = io.WriteString(w, welcome(tag))
+				return
+			}
+		}
+		files.ServeHTTP(w, r)
+	})
+}
+
+func burn(d time.Duration) {
+	end := time.Now().Add(d)
+	x := 0
+	for time.Now().Before(end) {
+		for i := 0; i < 1000; i++ {
+			x += i * i
+		}
+	}
+	_ = x
+}
+
+func welcome(tag string) string {
+	return strings.ReplaceAll(`<!DOCTYPE html>
+<html>
+<head><title>Welcome to nginx!</title></head>
+<body>
+<h1>Welcome to nginx!</h1>
+<p>Served by weft-demo static, standing in for nginx:TAG.</p>
+</body>
+</html>
+`, "TAG", tag)
+}
