@@ -2,13 +2,15 @@
 GO      ?= go
 BIN     := bin
 PKGS    := ./...
-BINARIES := weftd weftctl
+BINARIES := weftd weftctl weft-agent
+# weft-demo serves the demo images of the agent's catalogue; it lives next to the binaries.
+DEMO := ./examples/weft-demo
 
 .PHONY: build run test verify bench bench-quick clean fuzz
 
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/ $(addprefix ./cmd/,$(BINARIES))
+	$(GO) build -o $(BIN)/ $(addprefix ./cmd/,$(BINARIES)) $(DEMO)
 
 # The all-in-one control plane in the foreground, data in ./.weft.
 run: build

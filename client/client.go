@@ -205,7 +205,11 @@ func encodeFor(obj api.Object) (*api.Kind, []byte, error) {
 	if k == nil {
 		return nil, nil, fmt.Errorf("%w: %T", api.ErrUnknownKind, obj)
 	}
-	obj, err := api.ToVersion(obj, k.Version)
+	obj, err := api.ToStorage(obj) // e.g. an autoscaling/v1 HPA becomes v2
+	if err != nil {
+		return nil, nil, err
+	}
+	obj, err = api.ToVersion(obj, k.Version)
 	if err != nil {
 		return nil, nil, err
 	}

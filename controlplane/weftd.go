@@ -15,10 +15,13 @@ import (
 	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/weft-mesh/weft/agent"
 	"github.com/weft-mesh/weft/api"
 	"github.com/weft-mesh/weft/client"
 	"github.com/weft-mesh/weft/controlplane/apiserver"
+	"github.com/weft-mesh/weft/controlplane/controllers"
 	"github.com/weft-mesh/weft/controlplane/inject"
+	"github.com/weft-mesh/weft/controlplane/ipam"
 	boltstore "github.com/weft-mesh/weft/controlplane/store/bbolt"
 	"github.com/weft-mesh/weft/dns"
 )
@@ -32,6 +35,14 @@ type Config struct {
 	UserConfig string
 
 	DNS dns.Config // cluster DNS; DNS.Addr "" turns it off
+	// ServiceCIDR is where ClusterIPs come from (default 10.96.0.0/12).
+	ServiceCIDR string
+	// Controllers tunes the controllers (node grace period, eviction, HPA);
+	// Run fills in Client and Log.
+	Controllers controllers.Config
+	// Agent, when set, runs a local node agent in weftd (the all-in-one);
+	// Run fills in its Client, Log and (if empty) DataDir.
+	Agent *agent.Config
 
 	Version string // Weft's version: the tag of the injected proxy image
 	Log     *zap.Logger
@@ -89,7 +100,11 @@ func Run(ctx context.Context, cfg Config, ready func(addrs map[string]string)) e
 		}
 		return obj.(*corev1.Namespace).Labels, nil
 	}}
-	srv = apiserver.New(apiserver.Config{Store: st, Auth: auth, Log: log.Named("apiserver"), Admission: []apiserver.AdmissionPlugin{injector}})
+	alloc, err := ipam.New(ctx, ipam.Config{Store: st, ServiceCIDR: cfg.ServiceCIDR, Log: log.Named("ipam")})
+	if err != nil {
+		return fmt.Errorf("service IP allocation: %w", err)
+	}
+	srv = apiserver.New(apiserver.Config{Store: st, Auth: auth, Log: log.Named("apiserver"), Admission: []apiserver.AdmissionPlugin{injector, alloc}})
 	if err := srv.EnsureNamespaces(ctx); err != nil {
 		return err
 	}
@@ -113,6 +128,21 @@ func Run(ctx context.Context, cfg Config, ready func(addrs map[string]string)) e
 		// Watches are long-lived: give requests a moment, then close the rest.
 		if err := httpSrv.Shutdown(shutCtx); err != nil {
 			_ = httpSrv.Close()
+		}
+		return nil
+	})
+
+	g.Go(func() error {
+		if err := alloc.Run(gctx, c); err != nil && gctx.Err() == nil {
+			return fmt.Errorf("service IP allocation: %w", err)
+		}
+		return nil
+	})
+	ccfg := cfg.Controllers
+	ccfg.Client, ccfg.Log = c, log.Named("controllers")
+	g.Go(func() error {
+		if err := controllers.Run(gctx, ccfg); err != nil && gctx.Err() == nil {
+			return fmt.Errorf("controllers: %w", err)
 		}
 		return nil
 	})
@@ -149,6 +179,21 @@ func Run(ctx context.Context, cfg Config, ready func(addrs map[string]string)) e
 			shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			return dnsSrv.Shutdown(shutCtx)
+		})
+	}
+
+	if cfg.Agent != nil {
+		acfg := *cfg.Agent
+		acfg.Client = c
+		acfg.Log = log.Named("agent")
+		if acfg.DataDir == "" {
+			acfg.DataDir = filepath.Join(cfg.DataDir, "agent")
+		}
+		g.Go(func() error {
+			if err := agent.Run(gctx, acfg); err != nil && gctx.Err() == nil {
+				return fmt.Errorf("local agent: %w", err)
+			}
+			return nil
 		})
 	}
 

@@ -1,5 +1,5 @@
 // Command weftd is Weft's control plane: the API server and store, cluster
-// DNS, and (as they land) controllers, scheduler, xDS and a local agent.
+// DNS, a local node agent, and (as they land) controllers, scheduler and xDS.
 package main
 
 import (
@@ -11,9 +11,11 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/weft-mesh/weft/agent"
 	"github.com/weft-mesh/weft/client"
 	"github.com/weft-mesh/weft/controlplane"
 )
@@ -22,13 +24,28 @@ import (
 var version = "v0.1.0-dev"
 
 func main() {
+	// weftd's local agent starts each container's shim as "weftd shim ...".
+	if len(os.Args) > 1 && os.Args[1] == "shim" {
+		os.Exit(agent.ShimMain(os.Args[2:]))
+	}
 	cfg := controlplane.Config{Version: version}
+	var acfg agent.Config
+	runAgent := flag.Bool("agent", true, "run a local node agent (the all-in-one); false for a control plane only")
+	flag.StringVar(&acfg.NodeName, "node-name", "", "the local node's name (default: the host name)")
+	flag.StringVar(&acfg.NodeIP, "node-ip", "127.0.0.1", "the local node's address")
+	flag.StringVar(&acfg.PodCIDR, "pod-cidr", "127.20.0.0/16", "the range the local node's pod addresses come from (host mode: a loopback range)")
+	flag.StringVar(&acfg.Images, "images", "", "an extra image catalogue file for the local agent")
+	flag.StringVar(&acfg.ListenAddr, "agent-addr", "", "address of the local agent's server for logs, exec and stats (default NODE-IP:10250; port 0 picks one)")
 	flag.StringVar(&cfg.DataDir, "data-dir", ".weft", "directory for the store, tokens and the client config")
 	flag.StringVar(&cfg.APIAddr, "api-addr", "127.0.0.1:7780", "address of the API (HTTP); port 0 picks a free one")
 	flag.StringVar(&cfg.DNS.Addr, "dns-addr", "127.0.0.1:10053", `address of the cluster DNS (UDP and TCP); port 0 picks a free one; "" turns it off`)
 	upstreams := flag.String("dns-upstream", "", "comma-separated resolvers for names outside the cluster (default: /etc/resolv.conf)")
 	flag.StringVar(&cfg.DNS.Zone, "cluster-domain", "cluster.local", "the cluster's DNS zone")
 	ttl := flag.Uint("dns-ttl", 5, "TTL in seconds of cluster DNS answers")
+	flag.StringVar(&cfg.ServiceCIDR, "service-cidr", "10.96.0.0/12", "the range ClusterIPs come from")
+	flag.DurationVar(&cfg.Controllers.NodeMonitorGracePeriod, "node-monitor-grace-period", 40*time.Second, "how long a node may miss heartbeats before it is NotReady")
+	flag.DurationVar(&cfg.Controllers.PodEvictionTimeout, "pod-eviction-timeout", 5*time.Minute, "how long pods stay on a NotReady node before they are evicted")
+	flag.DurationVar(&cfg.Controllers.HPADownscaleStabilization, "hpa-downscale-stabilization", 5*time.Minute, "how long the HPA waits before scaling in")
 	debug := flag.Bool("debug", false, "log at debug level")
 	flag.Parse()
 	if flag.NArg() > 0 {
@@ -39,6 +56,9 @@ func main() {
 		cfg.DNS.Upstreams = strings.Split(*upstreams, ",")
 	}
 	cfg.DNS.TTL = uint32(*ttl)
+	if *runAgent {
+		cfg.Agent = &acfg
+	}
 	zcfg := zap.NewProductionConfig()
 	if *debug {
 		zcfg.Level = zap.NewAtomicLevelAt(zap.DebugLevel)

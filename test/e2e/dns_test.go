@@ -44,7 +44,6 @@ kind: Service
 metadata: {name: db}
 spec:
   clusterIP: None
-  selector: {app: db}
   ports: [{name: pg, port: 5432}]
 ---
 apiVersion: v1

@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 	if raceEnabled {
 		args = append(args, "-race")
 	}
-	args = append(args, "../../cmd/weftd", "../../cmd/weftctl")
+	args = append(args, "../../cmd/weftd", "../../cmd/weftctl", "../../cmd/weft-agent", "../../examples/weft-demo")
 	cmd := exec.Command("go", args...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
@@ -61,7 +61,8 @@ type weftd struct {
 func startWeftd(t *testing.T, dataDir string) *weftd {
 	t.Helper()
 	w := &weftd{t: t, dataDir: dataDir, log: &lockedBuffer{}, exited: make(chan struct{})}
-	w.cmd = exec.Command(filepath.Join(binDir, "weftd"), "--data-dir", dataDir, "--api-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0")
+	w.cmd = exec.Command(filepath.Join(binDir, "weftd"), "--data-dir", dataDir, "--api-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0",
+		"--agent-addr", "127.0.0.1:0", "--pod-cidr", podCIDR(t), "--node-name", "node-"+filepath.Base(filepath.Dir(dataDir)))
 	w.cmd.Env = append(os.Environ(), "HOME="+dataDir) // never touch the real ~/.weft
 	stdout, err := w.cmd.StdoutPipe()
 	if err != nil {
@@ -163,6 +164,19 @@ func (w *weftd) weftctl(t *testing.T, stdin string, args ...string) (string, str
 		t.Fatalf("weftctl %v: %v", args, err)
 	}
 	return out.String(), errb.String(), code
+}
+
+var cidrs struct {
+	sync.Mutex
+	next int
+}
+
+// podCIDR gives every weftd of the run a loopback pod range of its own.
+func podCIDR(t *testing.T) string {
+	cidrs.Lock()
+	defer cidrs.Unlock()
+	cidrs.next++
+	return fmt.Sprintf("127.%d.0.0/16", 100+cidrs.next)
 }
 
 // lockedBuffer collects a process's log; safe to read while it writes.
