@@ -1,0 +1,600 @@
+package xds
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"net"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
+	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/protobuf/proto"
+)
+
+// Options configures a Server.
+type Options struct {
+	// Debounce is how long the server waits after a Push for another one
+	// before recomputing (default 100ms); MaxDebounce bounds the wait while
+	// pushes keep coming (default 1s).
+	Debounce    time.Duration
+	MaxDebounce time.Duration
+	// Logger defaults to a no-op logger.
+	Logger *zap.Logger
+	// GRPCOptions are added to the gRPC server's options.
+	GRPCOptions []grpc.ServerOption
+}
+
+// typeIndex orders the four xDS types in SotW ADS push order.
+type typeIndex int
+
+const (
+	tCDS typeIndex = iota
+	tEDS
+	tLDS
+	tRDS
+	numTypes
+)
+
+var typeURLs = [numTypes]string{resourcev3.ClusterType, resourcev3.EndpointType, resourcev3.ListenerType, resourcev3.RouteType}
+
+// TypeNames are the short names of the xDS types, in push order.
+var TypeNames = [numTypes]string{"CDS", "EDS", "LDS", "RDS"}
+
+func typeOf(url string) (typeIndex, bool) {
+	for i, u := range typeURLs {
+		if u == url {
+			return typeIndex(i), true
+		}
+	}
+	return 0, false
+}
+
+// Server is the ADS server: it keeps one snapshot per connected proxy,
+// recomputed from the latest Mesh, and records what each proxy accepted.
+type Server struct {
+	opts  Options
+	log   *zap.Logger
+	cache *parkingCache
+
+	// pushCh signals that pending holds a new mesh.
+	pushCh chan struct{}
+	// events carries proxy connections and ACKs to the loop.
+	events chan event
+
+	mu       sync.Mutex
+	pending  *Mesh
+	proxies  map[string]*proxyState // by node id
+	streams  map[string]string      // stream key → node id
+	warnings []Warning
+
+	// Owned by the loop goroutine.
+	mesh    *Mesh
+	version uint64
+}
+
+type eventKind int
+
+const (
+	evConnect eventKind = iota
+	evSynced
+)
+
+type event struct {
+	kind eventKind
+	node string
+}
+
+// proxyState is what the server knows of one proxy. Fields above the
+// line are owned by the loop; status fields are guarded by Server.mu.
+type proxyState struct {
+	proxy Proxy
+
+	res      *Resources // last translation
+	hashes   [numTypes]uint64
+	versions [numTypes]string
+	// held are clusters removed by the last push, still sent (with their
+	// endpoints) so routes the proxy has not replaced yet keep working.
+	held     map[string]bool
+	computed bool
+
+	// Guarded by Server.mu.
+	streams int
+	status  [numTypes]typeState
+	latest  [numTypes]string // versions in the current snapshot
+	hasHeld bool
+}
+
+type typeState struct {
+	sentVersion, sentNonce string
+	ackedVersion           string
+	nackVersion, nackNonce string
+	nackError              string
+	nackAt                 time.Time
+	subscribed             bool
+}
+
+// NewServer returns a server; Serve runs it.
+func NewServer(opts Options) *Server {
+	if opts.Debounce <= 0 {
+		opts.Debounce = 100 * time.Millisecond
+	}
+	if opts.MaxDebounce <= 0 {
+		opts.MaxDebounce = time.Second
+	}
+	if opts.MaxDebounce < opts.Debounce {
+		opts.MaxDebounce = opts.Debounce
+	}
+	if opts.Logger == nil {
+		opts.Logger = zap.NewNop()
+	}
+	s := &Server{
+		opts:    opts,
+		log:     opts.Logger,
+		pushCh:  make(chan struct{}, 1),
+		events:  make(chan event, 1024),
+		proxies: map[string]*proxyState{},
+		streams: map[string]string{},
+		// Versions keep going up across restarts: they start at the clock.
+		version: uint64(time.Now().UnixMilli()),
+	}
+	s.cache = &parkingCache{SnapshotCache: cachev3.NewSnapshotCache(false, cachev3.IDHash{}, opts.Logger.Sugar()), srv: s}
+	return s
+}
+
+// Push hands the server a new mesh. It returns at once; the server
+// recomputes after the debounce and pushes to the proxies whose
+// configuration changed. The mesh must not be modified afterwards.
+func (s *Server) Push(m *Mesh) {
+	if m == nil {
+		return
+	}
+	s.mu.Lock()
+	s.pending = m
+	s.mu.Unlock()
+	select {
+	case s.pushCh <- struct{}{}:
+	default:
+	}
+}
+
+// Warnings returns the warnings of the last translated mesh.
+func (s *Server) Warnings() []Warning {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.warnings)
+}
+
+// Serve runs the ADS server (state of the world and delta) on lis until
+// ctx is done, then stops it. It returns nil after a clean stop.
+func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	xds := serverv3.NewServer(ctx, s.cache, s.callbacks())
+	opts := append([]grpc.ServerOption{
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+	}, s.opts.GRPCOptions...)
+	g := grpc.NewServer(opts...)
+	discoverygrpc.RegisterAggregatedDiscoveryServiceServer(g, xds)
+
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.loop(ctx)
+	}()
+	errc := make(chan error, 1)
+	go func() { errc <- g.Serve(lis) }()
+	var err error
+	select {
+	case <-ctx.Done():
+		g.Stop()
+		<-errc
+	case err = <-errc:
+		cancel()
+		if err != nil {
+			err = fmt.Errorf("serve xds on %s: %w", lis.Addr(), err)
+		}
+	}
+	wg.Wait()
+	return err
+}
+
+// loop owns recomputation: it debounces pushes and serves proxy events.
+func (s *Server) loop(ctx context.Context) {
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	var first time.Time
+	pending := false
+	for {
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return
+		case <-s.pushCh:
+			now := time.Now()
+			if !pending {
+				pending, first = true, now
+			}
+			wait := min(s.opts.Debounce, s.opts.MaxDebounce-now.Sub(first))
+			timer.Reset(max(wait, 0))
+		case <-timer.C:
+			pending = false
+			s.mu.Lock()
+			s.mesh = s.pending
+			s.mu.Unlock()
+			s.recomputeAll()
+		case ev := <-s.events:
+			s.handle(ev)
+		}
+	}
+}
+
+func (s *Server) handle(ev event) {
+	if s.mesh == nil {
+		return // nothing to serve before the first Push; watches wait
+	}
+	s.mu.Lock()
+	st := s.proxies[ev.node]
+	s.mu.Unlock()
+	if st == nil {
+		return
+	}
+	switch ev.kind {
+	case evConnect:
+		if !st.computed {
+			s.recompute(ev.node, st, s.mesh, map[string]result{})
+		}
+	case evSynced:
+		s.trim(ev.node, st)
+	}
+}
+
+type result struct {
+	res      *Resources
+	warnings []Warning
+}
+
+// recomputeAll recomputes every connected proxy. Proxies with the same
+// view (type, namespace, labels, ...) share one translation.
+func (s *Server) recomputeAll() {
+	m := s.mesh
+	s.mu.Lock()
+	ids := make([]string, 0, len(s.proxies))
+	states := make([]*proxyState, 0, len(s.proxies))
+	for id, st := range s.proxies {
+		ids = append(ids, id)
+		states = append(states, st)
+	}
+	s.mu.Unlock()
+	views := map[string]result{}
+	for i, id := range ids {
+		s.recompute(id, states[i], m, views)
+	}
+	warnings := m.Warnings()
+	seen := map[Warning]bool{}
+	for _, w := range warnings {
+		seen[w] = true
+	}
+	for _, r := range views {
+		for _, w := range r.warnings {
+			if !seen[w] {
+				seen[w] = true
+				warnings = append(warnings, w)
+			}
+		}
+	}
+	s.mu.Lock()
+	s.warnings = warnings
+	s.mu.Unlock()
+}
+
+// recompute translates one proxy's view and, if it changed, sets a new
+// snapshot: clusters and endpoints first (new ones added, removed ones
+// held), then listeners and routes, so that no route ever names a cluster
+// the proxy has not been sent.
+func (s *Server) recompute(id string, st *proxyState, m *Mesh, views map[string]result) {
+	vk := viewKey(m.index(), st.proxy)
+	r, ok := views[vk]
+	if !ok {
+		r.res, r.warnings = Translate(m, st.proxy)
+		views[vk] = r
+	}
+	res := r.res
+	var hashes [numTypes]uint64
+	for i := range numTypes {
+		hashes[i] = hashType(m.index(), i, res)
+	}
+	if st.computed && hashes == st.hashes {
+		return
+	}
+	prev := st.res
+	st.computed = true
+	s.version++
+	v := strconv.FormatUint(s.version, 10)
+
+	// Clusters the new view drops are held for this push, if the proxy
+	// has listeners or routes that may still name them.
+	s.mu.Lock()
+	routed := st.status[tLDS].subscribed || st.status[tRDS].subscribed
+	s.mu.Unlock()
+	held := map[string]bool{}
+	if prev != nil && routed {
+		now := map[string]bool{}
+		for _, c := range res.Clusters {
+			now[c.GetName()] = true
+		}
+		for _, c := range prev.Clusters {
+			if !now[c.GetName()] {
+				held[c.GetName()] = true
+			}
+		}
+	}
+	changed := [numTypes]bool{}
+	for i := range numTypes {
+		changed[i] = hashes[i] != st.hashes[i] || st.versions[i] == ""
+	}
+	if len(held) > 0 || len(st.held) > 0 {
+		changed[tCDS], changed[tEDS] = true, true
+	}
+	newVersions := st.versions
+	for i := range numTypes {
+		if changed[i] {
+			newVersions[i] = v
+		}
+	}
+	clusters, endpoints := withHeld(res, prev, held)
+
+	// Phase 1: clusters and endpoints, with the old listeners and routes
+	// (none, with version "", on the first push: nothing is sent for them).
+	if (changed[tCDS] || changed[tEDS]) && (changed[tLDS] || changed[tRDS]) {
+		phase1 := snapshotOf(
+			[numTypes][]types.Resource{clusters, endpoints, itemsOf(prev, tLDS), itemsOf(prev, tRDS)},
+			[numTypes]string{newVersions[tCDS], newVersions[tEDS], st.versions[tLDS], st.versions[tRDS]})
+		if !s.setSnapshot(id, st, phase1, [numTypes]string{newVersions[tCDS], newVersions[tEDS], st.versions[tLDS], st.versions[tRDS]}) {
+			return
+		}
+	}
+	// Phase 2: everything.
+	snap := snapshotOf([numTypes][]types.Resource{clusters, endpoints, itemsOf(res, tLDS), itemsOf(res, tRDS)}, newVersions)
+	if !s.setSnapshot(id, st, snap, newVersions) {
+		return
+	}
+	st.res, st.hashes, st.versions, st.held = res, hashes, newVersions, held
+	s.mu.Lock()
+	st.hasHeld = len(held) > 0
+	s.mu.Unlock()
+}
+
+// trim drops held clusters once the proxy has accepted the listeners and
+// routes that no longer use them.
+func (s *Server) trim(id string, st *proxyState) {
+	if len(st.held) == 0 || st.res == nil {
+		return
+	}
+	s.version++
+	v := strconv.FormatUint(s.version, 10)
+	versions := st.versions
+	versions[tCDS], versions[tEDS] = v, v
+	snap := snapshotOf([numTypes][]types.Resource{itemsOf(st.res, tCDS), itemsOf(st.res, tEDS), itemsOf(st.res, tLDS), itemsOf(st.res, tRDS)}, versions)
+	if !s.setSnapshot(id, st, snap, versions) {
+		return
+	}
+	st.versions, st.held = versions, nil
+	s.mu.Lock()
+	st.hasHeld = false
+	s.mu.Unlock()
+}
+
+// setSnapshot installs a snapshot if the proxy is still connected.
+func (s *Server) setSnapshot(id string, st *proxyState, snap *cachev3.Snapshot, versions [numTypes]string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proxies[id] != st {
+		return false
+	}
+	st.latest = versions
+	if err := s.cache.SetSnapshot(context.Background(), id, snap); err != nil {
+		s.log.Error("set xds snapshot", zap.String("proxy", id), zap.Error(err))
+		return false
+	}
+	return true
+}
+
+func withHeld(res, prev *Resources, held map[string]bool) (clusters, endpoints []types.Resource) {
+	clusters, endpoints = itemsOf(res, tCDS), itemsOf(res, tEDS)
+	if len(held) == 0 || prev == nil {
+		return clusters, endpoints
+	}
+	for _, c := range prev.Clusters {
+		if held[c.GetName()] {
+			clusters = append(clusters, c)
+		}
+	}
+	for _, e := range prev.Endpoints {
+		if held[e.GetClusterName()] {
+			endpoints = append(endpoints, e)
+		}
+	}
+	return clusters, endpoints
+}
+
+func itemsOf(r *Resources, t typeIndex) []types.Resource {
+	if r == nil {
+		return nil
+	}
+	var out []types.Resource
+	switch t {
+	case tCDS:
+		for _, x := range r.Clusters {
+			out = append(out, x)
+		}
+	case tEDS:
+		for _, x := range r.Endpoints {
+			out = append(out, x)
+		}
+	case tLDS:
+		for _, x := range r.Listeners {
+			out = append(out, x)
+		}
+	case tRDS:
+		for _, x := range r.Routes {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func snapshotOf(items [numTypes][]types.Resource, versions [numTypes]string) *cachev3.Snapshot {
+	snap := &cachev3.Snapshot{}
+	for i := range numTypes {
+		snap.Resources[cachev3.GetResponseType(typeURLs[i])] = cachev3.NewResources(versions[i], items[i])
+	}
+	return snap
+}
+
+// hashType hashes one type of a proxy's resources, in order. Clusters,
+// endpoint assignments and virtual hosts shared between proxies are hashed
+// once per mesh.
+func hashType(idx *index, t typeIndex, res *Resources) uint64 {
+	h := fnv.New64a()
+	var b [8]byte
+	put := func(v uint64) {
+		binary.LittleEndian.PutUint64(b[:], v)
+		h.Write(b[:])
+	}
+	switch t {
+	case tRDS:
+		for _, rc := range res.Routes {
+			put(hashMessage(&routev3.RouteConfiguration{Name: rc.GetName(), ValidateClusters: rc.GetValidateClusters()}))
+			for _, vh := range rc.GetVirtualHosts() {
+				put(idx.hashOf(vh))
+			}
+		}
+	default:
+		for _, r := range itemsOf(res, t) {
+			if t == tLDS {
+				put(hashMessage(r))
+			} else {
+				put(idx.hashOf(r))
+			}
+		}
+	}
+	return h.Sum64()
+}
+
+// hashOf is hashMessage memoized by message identity (resources are
+// immutable once translated).
+func (idx *index) hashOf(m proto.Message) uint64 {
+	if v, ok := idx.hashes.Load(m); ok {
+		return v.(uint64)
+	}
+	v := hashMessage(m)
+	idx.hashes.Store(m, v)
+	return v
+}
+
+// hashMessage hashes the deterministic encoding of a message.
+func hashMessage(m proto.Message) uint64 {
+	h := fnv.New64a()
+	buf, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+	if err != nil {
+		// Unreachable for translated resources; make the hash differ.
+		buf = []byte(err.Error())
+	}
+	h.Write(buf)
+	return h.Sum64()
+}
+
+// viewKey identifies everything of a proxy that translation depends on,
+// so that proxies with the same key share one translation.
+func viewKey(idx *index, p Proxy) string {
+	k := fmt.Sprintf("%s|%s|%t|%d|%s", p.Type, p.Namespace, p.HostMode, p.HTTPProxyPort, labelsKey(p.Labels))
+	if p.HostMode || p.Type == Gateway {
+		k += "|" + p.IP
+	}
+	if p.Type == Sidecar {
+		// Named target ports and host-mode port conflicts read the pod.
+		pod := idx.pods[key(p.Namespace, p.Name)]
+		if pod == nil && p.IP != "" {
+			pod = idx.podsByIP[p.IP]
+		}
+		if pod != nil {
+			for _, c := range pod.Spec.Containers {
+				for _, cp := range c.Ports {
+					k += fmt.Sprintf("|%s=%d", cp.Name, cp.ContainerPort)
+				}
+			}
+		}
+	}
+	return k
+}
+
+// ErrNotConnected is returned by callbacks for a stream without a node.
+var ErrNotConnected = errors.New("xds stream has no node")
+
+// connect records a stream of a node; the first stream of a node makes
+// the loop compute its snapshot.
+func (s *Server) connect(streamKey string, node *corev3.Node) error {
+	s.mu.Lock()
+	if _, ok := s.streams[streamKey]; ok {
+		s.mu.Unlock()
+		return nil
+	}
+	if node.GetId() == "" {
+		s.mu.Unlock()
+		return ErrNotConnected
+	}
+	p, err := ParseNode(node)
+	if err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	s.streams[streamKey] = p.ID
+	st := s.proxies[p.ID]
+	if st == nil {
+		st = &proxyState{proxy: p}
+		s.proxies[p.ID] = st
+	}
+	st.streams++
+	s.mu.Unlock()
+	s.events <- event{kind: evConnect, node: p.ID}
+	return nil
+}
+
+func (s *Server) disconnect(streamKey string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, ok := s.streams[streamKey]
+	if !ok {
+		return
+	}
+	delete(s.streams, streamKey)
+	st := s.proxies[id]
+	if st == nil {
+		return
+	}
+	if st.streams--; st.streams <= 0 {
+		delete(s.proxies, id)
+		s.cache.ClearSnapshot(id)
+	}
+}
+
+func (s *Server) nodeOf(streamKey string) (string, *proxyState) {
+	id := s.streams[streamKey]
+	return id, s.proxies[id]
+}
