@@ -22,6 +22,7 @@ import (
 	"github.com/weft-mesh/weft/controlplane/controllers"
 	"github.com/weft-mesh/weft/controlplane/inject"
 	"github.com/weft-mesh/weft/controlplane/ipam"
+	"github.com/weft-mesh/weft/controlplane/scheduler"
 	boltstore "github.com/weft-mesh/weft/controlplane/store/bbolt"
 	"github.com/weft-mesh/weft/dns"
 )
@@ -143,6 +144,13 @@ func Run(ctx context.Context, cfg Config, ready func(addrs map[string]string)) e
 	g.Go(func() error {
 		if err := controllers.Run(gctx, ccfg); err != nil && gctx.Err() == nil {
 			return fmt.Errorf("controllers: %w", err)
+		}
+		return nil
+	})
+
+	g.Go(func() error {
+		if err := scheduler.Run(gctx, scheduler.Config{Client: c, Log: log.Named("scheduler")}); err != nil && gctx.Err() == nil {
+			return fmt.Errorf("scheduler: %w", err)
 		}
 		return nil
 	})

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/weft-mesh/weft/agent"
 	"github.com/weft-mesh/weft/client"
 )
 
@@ -58,11 +61,12 @@ type weftd struct {
 
 // startWeftd starts bin/weftd on a free port with dataDir; it is stopped
 // (SIGTERM, then SIGKILL) when the test ends.
-func startWeftd(t *testing.T, dataDir string) *weftd {
+func startWeftd(t *testing.T, dataDir string, extra ...string) *weftd {
 	t.Helper()
 	w := &weftd{t: t, dataDir: dataDir, log: &lockedBuffer{}, exited: make(chan struct{})}
 	w.cmd = exec.Command(filepath.Join(binDir, "weftd"), "--data-dir", dataDir, "--api-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0",
-		"--agent-addr", "127.0.0.1:0", "--pod-cidr", podCIDR(t), "--node-name", "node-"+filepath.Base(filepath.Dir(dataDir)))
+		"--agent-addr", "127.0.0.1:0", "--pod-cidr", podCIDR(t), "--node-name", nodeName(dataDir))
+	w.cmd.Args = append(w.cmd.Args, extra...)
 	w.cmd.Env = append(os.Environ(), "HOME="+dataDir) // never touch the real ~/.weft
 	stdout, err := w.cmd.StdoutPipe()
 	if err != nil {
@@ -83,7 +87,14 @@ func startWeftd(t *testing.T, dataDir string) *weftd {
 		}
 	}()
 	go func() { _ = w.cmd.Wait(); close(w.exited) }()
-	t.Cleanup(w.stop)
+	t.Cleanup(func() {
+		w.stop()
+		// Containers outlive their agent by design (it re-adopts them):
+		// a test removes them itself.
+		if err := agent.Reset(filepath.Join(dataDir, "agent"), nodeName(dataDir)); err != nil {
+			t.Errorf("reset the local agent: %v", err)
+		}
+	})
 	select {
 	case w.url = <-ready:
 	case <-w.exited:
@@ -164,6 +175,14 @@ func (w *weftd) weftctl(t *testing.T, stdin string, args ...string) (string, str
 		t.Fatalf("weftctl %v: %v", args, err)
 	}
 	return out.String(), errb.String(), code
+}
+
+// nodeName is the local node's name for a data directory (stable across restarts).
+// Node names are global on the host (cgroup paths carry them), so they
+// come from the whole path.
+func nodeName(dataDir string) string {
+	sum := sha256.Sum256([]byte(dataDir))
+	return "node-" + hex.EncodeToString(sum[:4])
 }
 
 var cidrs struct {
