@@ -24,9 +24,11 @@ const (
 
 // snapshot is a consistent, read-only copy of what the mesh's consumers read.
 type snapshot struct {
-	services  []*corev1.Service
-	endpoints []*corev1.Endpoints
-	pods      []*corev1.Pod
+	services         []*corev1.Service
+	endpoints        []*corev1.Endpoints
+	pods             []*corev1.Pod
+	virtualServices  []*api.VirtualService
+	destinationRules []*api.DestinationRule
 }
 
 // clusterView watches the objects DNS and xDS are built from and hands
@@ -42,7 +44,7 @@ type clusterView struct {
 
 func newClusterView(c *client.Client, log *zap.Logger) *clusterView {
 	v := &clusterView{log: log, informers: map[string]cache.SharedIndexInformer{}, changed: make(chan struct{}, 1)}
-	for _, r := range []string{"services", "endpoints", "pods"} {
+	for _, r := range []string{"services", "endpoints", "pods", "virtualservices", "destinationrules"} {
 		inf := client.NewInformer(c, api.LookupName(r), "", client.ListOptions{})
 		_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 			AddFunc:    func(any) { v.poke() },
@@ -120,6 +122,12 @@ func (v *clusterView) publish() {
 	}
 	for _, o := range v.informers["pods"].GetStore().List() {
 		s.pods = append(s.pods, o.(*corev1.Pod))
+	}
+	for _, o := range v.informers["virtualservices"].GetStore().List() {
+		s.virtualServices = append(s.virtualServices, o.(*api.VirtualService))
+	}
+	for _, o := range v.informers["destinationrules"].GetStore().List() {
+		s.destinationRules = append(s.destinationRules, o.(*api.DestinationRule))
 	}
 	v.mu.Lock()
 	consumers := append([]func(*snapshot){}, v.consumers...)

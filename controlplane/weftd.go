@@ -23,6 +23,7 @@ import (
 	"github.com/weft-mesh/weft/controlplane/inject"
 	"github.com/weft-mesh/weft/controlplane/ipam"
 	"github.com/weft-mesh/weft/controlplane/scheduler"
+	"github.com/weft-mesh/weft/controlplane/xds"
 	boltstore "github.com/weft-mesh/weft/controlplane/store/bbolt"
 	"github.com/weft-mesh/weft/dns"
 )
@@ -36,6 +37,10 @@ type Config struct {
 	UserConfig string
 
 	DNS dns.Config // cluster DNS; DNS.Addr "" turns it off
+	// XDSAddr is where proxies fetch their config (ADS over plaintext gRPC,
+	// Istio's 15010); "" turns xDS off.
+	XDSAddr string
+	XDS     xds.Options // push debounce
 	// ServiceCIDR is where ClusterIPs come from (default 10.96.0.0/12).
 	ServiceCIDR string
 	// Controllers tunes the controllers (node grace period, eviction, HPA);
@@ -92,6 +97,21 @@ func Run(ctx context.Context, cfg Config, ready func(addrs map[string]string)) e
 	}
 	auth := apiserver.Chain{apiserver.StaticTokens{internalToken: {Name: "system:weftd", Groups: []string{apiserver.GroupAdmins}}}, tokens}
 
+	var xdsSrv *xds.Server
+	var xdsLn net.Listener
+	extra := map[string]http.Handler{}
+	if cfg.XDSAddr != "" {
+		xopts := cfg.XDS
+		xopts.Logger = log.Named("xds")
+		xdsSrv = xds.NewServer(xopts)
+		if xdsLn, err = net.Listen("tcp", cfg.XDSAddr); err != nil {
+			return fmt.Errorf("listen for xDS on %s: %w", cfg.XDSAddr, err)
+		}
+		defer xdsLn.Close()
+		addrs["xds"] = xdsLn.Addr().String()
+		extra[ProxyStatusPath] = proxyStatusHandler(xdsSrv)
+	}
+
 	var srv *apiserver.Server
 	nsKind := api.LookupName("namespaces")
 	injector := &inject.Plugin{Config: inject.Config{Tag: cfg.Version}, NamespaceLabels: func(ctx context.Context, name string) (map[string]string, error) {
@@ -105,7 +125,7 @@ func Run(ctx context.Context, cfg Config, ready func(addrs map[string]string)) e
 	if err != nil {
 		return fmt.Errorf("service IP allocation: %w", err)
 	}
-	srv = apiserver.New(apiserver.Config{Store: st, Auth: auth, Log: log.Named("apiserver"), Admission: []apiserver.AdmissionPlugin{injector, alloc}})
+	srv = apiserver.New(apiserver.Config{Store: st, Auth: auth, Log: log.Named("apiserver"), Admission: []apiserver.AdmissionPlugin{injector, alloc}, Handlers: extra})
 	if err := srv.EnsureNamespaces(ctx); err != nil {
 		return err
 	}
@@ -157,6 +177,19 @@ func Run(ctx context.Context, cfg Config, ready func(addrs map[string]string)) e
 
 	view := newClusterView(c, log.Named("view"))
 	g.Go(func() error { return view.run(gctx) })
+
+	if xdsSrv != nil {
+		g.Go(func() error {
+			if err := xdsSrv.Serve(gctx, xdsLn); err != nil && gctx.Err() == nil {
+				return fmt.Errorf("xds: %w", err)
+			}
+			return nil
+		})
+		view.onChange(func(v *snapshot) {
+			xdsSrv.Push(&xds.Mesh{Services: v.services, Endpoints: v.endpoints, Pods: v.pods,
+				VirtualServices: v.virtualServices, DestinationRules: v.destinationRules, DomainSuffix: cfg.DNS.Zone})
+		})
+	}
 
 	if cfg.DNS.Addr != "" {
 		dcfg := cfg.DNS

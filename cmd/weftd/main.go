@@ -42,6 +42,8 @@ func main() {
 	upstreams := flag.String("dns-upstream", "", "comma-separated resolvers for names outside the cluster (default: /etc/resolv.conf)")
 	flag.StringVar(&cfg.DNS.Zone, "cluster-domain", "cluster.local", "the cluster's DNS zone")
 	ttl := flag.Uint("dns-ttl", 5, "TTL in seconds of cluster DNS answers")
+	flag.StringVar(&cfg.XDSAddr, "xds-addr", "127.0.0.1:15010", `address of the xDS server (ADS, plaintext gRPC); port 0 picks a free one; "" turns it off`)
+	flag.DurationVar(&cfg.XDS.Debounce, "push-debounce", 100*time.Millisecond, "how long xDS waits for more changes before pushing (at most 1s in all)")
 	flag.StringVar(&cfg.ServiceCIDR, "service-cidr", "10.96.0.0/12", "the range ClusterIPs come from")
 	flag.DurationVar(&cfg.Controllers.NodeMonitorGracePeriod, "node-monitor-grace-period", 40*time.Second, "how long a node may miss heartbeats before it is NotReady")
 	flag.DurationVar(&cfg.Controllers.PodEvictionTimeout, "pod-eviction-timeout", 5*time.Minute, "how long pods stay on a NotReady node before they are evicted")
@@ -76,6 +78,9 @@ func main() {
 	err = controlplane.Run(ctx, cfg, func(addrs map[string]string) {
 		abs, _ := filepath.Abs(filepath.Join(cfg.DataDir, controlplane.ClientConfigFile))
 		fmt.Printf("weftd ready: API on http://%s; client config %s (weftctl --config %s, or export WEFTCONFIG=%s)\n", addrs["api"], abs, abs, abs)
+		if a, ok := addrs["xds"]; ok {
+			fmt.Printf("xDS on %s\n", a)
+		}
 		if a, ok := addrs["dns"]; ok {
 			fmt.Printf("cluster DNS on %s (zone %s)\n", a, cfg.DNS.Zone)
 		}

@@ -33,6 +33,9 @@ type Config struct {
 	Log       *zap.Logger
 	// Now is the clock for timestamps; nil means time.Now.
 	Now func() time.Time
+	// Handlers serve extra paths (e.g. "GET /weft/v1/proxy-status"), with
+	// the same authentication as the rest of the API.
+	Handlers map[string]http.Handler
 }
 
 // Server is the Kubernetes-shaped HTTP/JSON API over a Store.
@@ -57,6 +60,9 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("GET /apis", s.discoveryGroups)
 	s.mux.HandleFunc("GET /api/v1", s.discoveryResources)
 	s.mux.HandleFunc("GET /apis/{group}/{version}", s.discoveryResources)
+	for pattern, h := range cfg.Handlers {
+		s.mux.Handle(pattern, h)
+	}
 	s.mux.HandleFunc("/api/v1/", s.resource)
 	s.mux.HandleFunc("/apis/", s.resource)
 	s.mux.HandleFunc("GET "+metricsPrefix, s.metrics)
