@@ -64,7 +64,7 @@ type weftd struct {
 func startWeftd(t *testing.T, dataDir string, extra ...string) *weftd {
 	t.Helper()
 	w := &weftd{t: t, dataDir: dataDir, log: &lockedBuffer{}, exited: make(chan struct{})}
-	w.cmd = exec.Command(filepath.Join(binDir, "weftd"), "--data-dir", dataDir, "--api-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0",
+	w.cmd = exec.Command(filepath.Join(binDir, "weftd"), "--data-dir", dataDir, "--api-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0", "--xds-addr", "127.0.0.1:0",
 		"--agent-addr", "127.0.0.1:0", "--pod-cidr", podCIDR(t), "--node-name", nodeName(dataDir))
 	w.cmd.Args = append(w.cmd.Args, extra...)
 	w.cmd.Env = append(os.Environ(), "HOME="+dataDir) // never touch the real ~/.weft
