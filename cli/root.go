@@ -56,12 +56,16 @@ func NewCommand(s Streams) *cobra.Command {
 		newDeleteCommand(o),
 		newAPIResourcesCommand(o),
 		newVersionCommand(o),
+		newProxyStatusCommand(o),
 		newTopCommand(o),
 		newExecCommand(o),
 		newLogsCommand(o),
 		newRolloutCommand(o),
 		newScaleCommand(o),
 		newSetCommand(o),
+		newAnalyzeCommand(o),
+		newKubeInjectCommand(o),
+		newExperimentalCommand(o),
 	)
 	return root
 }
