@@ -63,9 +63,6 @@ func NewCommand(s Streams) *cobra.Command {
 		newRolloutCommand(o),
 		newScaleCommand(o),
 		newSetCommand(o),
-		newAnalyzeCommand(o),
-		newKubeInjectCommand(o),
-		newExperimentalCommand(o),
 	)
 	return root
 }
