@@ -2,7 +2,7 @@
 GO      ?= go
 BIN     := bin
 PKGS    := ./...
-BINARIES := weftd weftctl weft-agent
+BINARIES := weftd weftctl weft-agent weft-proxy
 # weft-demo serves the demo images of the agent's catalogue; it lives next to the binaries.
 DEMO := ./examples/weft-demo
 

@@ -34,7 +34,7 @@ func TestMain(m *testing.M) {
 	if raceEnabled {
 		args = append(args, "-race")
 	}
-	args = append(args, "../../cmd/weftd", "../../cmd/weftctl", "../../cmd/weft-agent", "../../examples/weft-demo")
+	args = append(args, "../../cmd/weftd", "../../cmd/weftctl", "../../cmd/weft-agent", "../../cmd/weft-proxy", "../../examples/weft-demo")
 	cmd := exec.Command("go", args...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {

@@ -1,0 +1,27 @@
+package main
+
+import "testing"
+
+func TestParse(t *testing.T) {
+	cfg, err := parse([]string{"--xds-addr", "127.0.0.1:15010", "--pod-ip", "127.0.0.7", "--pod-name", "sleep-7d9f-abcde",
+		"--pod-namespace", "default", "--labels", "app=sleep,version=v1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.NodeID != "sidecar~127.0.0.7~sleep-7d9f-abcde.default~default.svc.cluster.local" {
+		t.Errorf("node id = %q", cfg.NodeID)
+	}
+	if cfg.OutboundAddr != "127.0.0.7:15001" || cfg.BindIP != "127.0.0.7" || cfg.Labels["version"] != "v1" {
+		t.Errorf("cfg = %+v", cfg)
+	}
+	for _, bad := range [][]string{
+		{"--node-id", "x"},
+		{"--xds-addr", "nohostport", "--node-id", "sidecar~1.2.3.4~a.b~b.svc.cluster.local"},
+		{"--xds-addr", "h:1", "--node-id", "sidecar~1.2.3.4~a.b~b.svc.cluster.local", "--mode", "ingress"},
+		{"--xds-addr", "h:1", "--node-id", "sidecar~1.2.3.4~a.b~b.svc.cluster.local", "--labels", "novalue"},
+	} {
+		if _, err := parse(bad); err == nil {
+			t.Errorf("parse(%q) accepted", bad)
+		}
+	}
+}

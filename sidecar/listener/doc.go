@@ -1,0 +1,18 @@
+// Package listener binds weft-proxy's listeners and hands each accepted
+// connection to a filter chain, as Envoy's listener manager does:
+//
+//   - netns sidecar mode: virtualOutbound (15001, use_original_dst) and
+//     virtualInbound (15006) are bound; SO_ORIGINAL_DST recovers where a
+//     redirected connection was going, and the connection moves to the
+//     listener for that address (0.0.0.0_<port>) or stays on the virtual
+//     listener's passthrough chain;
+//   - host sidecar mode: virtualOutbound is an HTTP proxy on the pod IP
+//     (HTTP_PROXY): each request is served by the outbound listener of its
+//     destination port; CONNECT tunnels too; TCP-only listeners bind on
+//     the pod IP;
+//   - gateway mode: every listener with bind_to_port binds its address.
+//
+// Filter chains are chosen by destination port, IP prefix, and sniffed
+// transport and application protocol. HTTP chains feed an http.Server per
+// listener (HTTP/1.1 and h2c); TCP chains go to package tcpproxy.
+package listener
