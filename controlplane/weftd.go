@@ -23,8 +23,8 @@ import (
 	"github.com/weft-mesh/weft/controlplane/inject"
 	"github.com/weft-mesh/weft/controlplane/ipam"
 	"github.com/weft-mesh/weft/controlplane/scheduler"
-	"github.com/weft-mesh/weft/controlplane/xds"
 	boltstore "github.com/weft-mesh/weft/controlplane/store/bbolt"
+	"github.com/weft-mesh/weft/controlplane/xds"
 	"github.com/weft-mesh/weft/dns"
 )
 
