@@ -24,7 +24,16 @@ func flaskapp() http.Handler {
 		host, _ := os.Hostname()
 		fmt.Fprintf(w, "flaskapp on %s (%s)\n", os.Getenv("HOSTNAME"), host)
 	})
-	return mux
+	return accessLog(mux)
+}
+
+// accessLog prints one line per request on stdout (`weftctl logs` shows
+// them): time, method, Host, path — a mirrored copy shows its -shadow Host.
+func accessLog(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Printf("%s %s %s %s\n", time.Now().UTC().Format(time.RFC3339), r.Method, r.Host, r.URL.RequestURI())
+		h.ServeHTTP(w, r)
+	})
 }
 
 func httpbinHandler() http.Handler {
