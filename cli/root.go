@@ -63,6 +63,9 @@ func NewCommand(s Streams) *cobra.Command {
 		newRolloutCommand(o),
 		newScaleCommand(o),
 		newSetCommand(o),
+		newAnalyzeCommand(o),
+		newKubeInjectCommand(o),
+		newExperimentalCommand(o),
 	)
 	return root
 }

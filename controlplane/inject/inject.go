@@ -3,7 +3,6 @@ package inject
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -14,14 +13,14 @@ import (
 
 // Labels and annotations that turn injection on or off, Istio's and Weft's.
 const (
-	AnnotationInject    = "sidecar.istio.io/inject"
-	LabelInject         = "sidecar.istio.io/inject"
-	LabelNamespaceIstio = "istio-injection"
-	LabelNamespaceWeft  = "weft-injection"
+	AnnotationInject    = api.AnnotationSidecarInject
+	LabelInject         = api.LabelSidecarInject
+	LabelNamespaceIstio = api.LabelIstioInjection
+	LabelNamespaceWeft  = api.LabelWeftInjection
 	// AnnotationStatus records that a pod was injected, as Istio's sidecar.istio.io/status does.
-	AnnotationStatus = "sidecar.istio.io/status"
+	AnnotationStatus = api.AnnotationSidecarStatus
 	// ContainerName is the injected container's name.
-	ContainerName = "weft-proxy"
+	ContainerName = api.SidecarContainerName
 	// Image is the image the agent's catalogue resolves to the weft-proxy binary.
 	Image = "weft/proxy"
 )
@@ -35,6 +34,9 @@ const (
 	PortMetrics  = 15090
 )
 
+// ProxyUID is the user and group the proxy runs as (Istio's 1337).
+const ProxyUID = 1337
+
 // Config says what the injected container looks like.
 type Config struct {
 	// Tag of the proxy image, normally Weft's version.
@@ -46,18 +48,7 @@ type Config struct {
 // the namespace label istio-injection=enabled or weft-injection=enabled.
 // Pods on the host network never get one.
 func Wanted(pod *corev1.Pod, nsLabels map[string]string) bool {
-	if pod.Spec.HostNetwork {
-		return false
-	}
-	for _, v := range []string{pod.Annotations[AnnotationInject], pod.Labels[LabelInject]} {
-		switch strings.ToLower(v) {
-		case "true", "enabled", "yes", "y":
-			return true
-		case "false", "disabled", "no", "n":
-			return false
-		}
-	}
-	return nsLabels[LabelNamespaceIstio] == "enabled" || nsLabels[LabelNamespaceWeft] == "enabled"
+	return api.SidecarWanted(pod.Annotations, pod.Labels, &pod.Spec, nsLabels)
 }
 
 // Injected reports whether the pod already has the sidecar.
@@ -93,7 +84,9 @@ func image(cfg Config) string {
 
 // Container is the injected weft-proxy container. The agent resolves its
 // image to the weft-proxy binary and supplies WEFT_XDS_ADDR (where the
-// node reaches xDS) in the environment of every container it runs.
+// node reaches xDS) in the environment of every container it runs; it
+// runs the container as ProxyUID, whose traffic the pod's redirect rules
+// let through.
 func Container(cfg Config) corev1.Container {
 	fieldEnv := func(name, path string) corev1.EnvVar {
 		return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: path}}}
@@ -125,6 +118,9 @@ func Container(cfg Config) corev1.Container {
 			corev1.ResourceCPU:    resource.MustParse("10m"),
 			corev1.ResourceMemory: resource.MustParse("40Mi"),
 		}},
+		// Istio's istio-proxy runs as 1337: the pod's redirect rules let
+		// this user's traffic through (netns mode).
+		SecurityContext:          &corev1.SecurityContext{RunAsUser: new(int64(ProxyUID)), RunAsGroup: new(int64(ProxyUID))},
 		TerminationMessagePath:   corev1.TerminationMessagePathDefault,
 		TerminationMessagePolicy: corev1.TerminationMessageReadFile,
 		ImagePullPolicy:          corev1.PullIfNotPresent,

@@ -58,6 +58,9 @@ func TestAdmitInjectsOnceOnCreate(t *testing.T) {
 	if len(po.Spec.Containers) != 2 || po.Spec.Containers[1].Name != ContainerName || po.Spec.Containers[1].Image != "weft/proxy:v1" {
 		t.Fatalf("containers %+v", po.Spec.Containers)
 	}
+	if sc := po.Spec.Containers[1].SecurityContext; sc == nil || sc.RunAsUser == nil || *sc.RunAsUser != 1337 || sc.RunAsGroup == nil || *sc.RunAsGroup != 1337 {
+		t.Fatalf("the proxy does not run as 1337: %+v", sc)
+	}
 	if po.Annotations[AnnotationStatus] == "" {
 		t.Fatal("no status annotation")
 	}
