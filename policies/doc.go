@@ -117,6 +117,17 @@
 //	}
 //	warnings = append(warnings, policies.UnsupportedVirtualService(vs, field.NewPath("spec"))...)
 //
-// The package imports nothing of Weft; it depends on istio.io/api,
-// k8s.io/apimachinery's field paths and google.golang.org/protobuf only.
+// # Analysis
+//
+// Analyze (analyze*.go) looks across a set of objects the way
+// `istioctl analyze` does and returns Messages with Istio's codes and
+// levels: IST0101 (a referenced host, subset or gateway is missing),
+// IST0103 (a pod that should have the sidecar has none), IST0109 (two
+// VirtualServices for one host), IST0118 (a port name that names no
+// protocol), IST0173 (a subset that selects no pods), and more; each with
+// the resource and a fix. `weftctl analyze` prints them.
+//
+// Of Weft, the package imports only api (the resource model and the
+// injection rules); beyond that it depends on istio.io/api,
+// k8s.io/apimachinery's field paths and google.golang.org/protobuf.
 package policies
