@@ -54,28 +54,41 @@ type Agent struct {
 	stats statsCache
 }
 
-// Run runs the agent until ctx ends. Containers keep running after it
-// returns; the next Run with the same DataDir adopts them.
-func Run(ctx context.Context, cfg Config) error {
+// Run runs the agent until ctx ends. Containers (and, in netns mode, the
+// node's bridge and the pods' namespaces) keep running after it returns;
+// the next Run with the same DataDir adopts them. With Config.ResetOnExit
+// it removes them all instead.
+func Run(ctx context.Context, cfg Config) (err error) {
 	if err := cfg.defaults(); err != nil {
 		return err
+	}
+	if cfg.ResetOnExit {
+		defer func() {
+			if rerr := Reset(cfg.DataDir, cfg.NodeName); rerr != nil {
+				err = errors.Join(err, fmt.Errorf("agent: reset on exit: %w", rerr))
+			}
+		}()
 	}
 	a := &Agent{cfg: cfg, c: cfg.Client, log: cfg.Log.With(zap.String("node", cfg.NodeName)), ctx: ctx, workers: map[types.UID]*podWorker{}}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("agent: data dir: %w", err)
 	}
-	var err error
 	if a.rt, err = runtime.New(filepath.Join(cfg.DataDir, "pods"), cfg.ShimBinary); err != nil {
 		return fmt.Errorf("agent: %w", err)
 	}
 	if a.cat, err = catalog.Load(catalog.Options{File: cfg.Images, Dirs: cfg.BinDirs}); err != nil {
 		return fmt.Errorf("agent: %w", err)
 	}
-	a.net = cfg.Network
-	if a.net == nil {
-		if a.net, err = network.NewHost(cfg.PodCIDR); err != nil {
-			return fmt.Errorf("agent: %w", err)
+	stopNet, err := a.startNetwork(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting
 		}
+		return err
+	}
+	defer stopNet()
+	if err := a.adoptPods(ctx); err != nil {
+		a.log.Warn("adopt pods' networks", zap.Error(err))
 	}
 	if cfg.Cgroups == nil || *cfg.Cgroups {
 		a.cg = cgroups.Detect("/sys/fs/cgroup", "weft/"+cfg.NodeName)

@@ -42,6 +42,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	_ = os.Chmod(dir, 0o755) // containers running as another user exec weft-demo from it
 	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "weft-demo"), "github.com/weft-mesh/weft/examples/weft-demo")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
@@ -73,15 +74,26 @@ type fixture struct {
 func start(t *testing.T) *fixture {
 	t.Helper()
 	srv := apiservertest.Start(t, boltstore.Options{})
-	f := &fixture{t: t, srv: srv, c: srv.Client(t), node: fmt.Sprintf("node-%s", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))), dataDir: t.TempDir()}
 	n := cidrs.Add(1)
+	return startAgent(t, srv, fmt.Sprintf("node-%s", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))), func(cfg *Config) {
+		cfg.NetworkMode, cfg.PodCIDR = "host", fmt.Sprintf("127.%d.0.0/16", 100+n)
+	})
+}
+
+// startAgent runs an agent named node against srv, its configuration
+// changed by mod; it, and every process it started, are gone when the
+// test ends.
+func startAgent(t *testing.T, srv *apiservertest.Server, node string, mod func(*Config)) *fixture {
+	t.Helper()
+	f := &fixture{t: t, srv: srv, c: srv.Client(t), node: node, dataDir: t.TempDir()}
 	f.cfg = Config{
-		Client: f.c, NodeName: f.node, NodeIP: "127.0.0.2", PodCIDR: fmt.Sprintf("127.%d.0.0/16", 100+n),
+		Client: f.c, NodeName: f.node, NodeIP: "127.0.0.2",
 		DataDir: f.dataDir, BinDirs: []string{binDir}, ListenAddr: "127.0.0.2:0",
 		HeartbeatPeriod: time.Second, SyncPeriod: 100 * time.Millisecond, StatsPeriod: 200 * time.Millisecond,
 		Backoff: lifecycle.Policy{Initial: time.Second, Max: 4 * time.Second, Reset: time.Minute},
-		Log:     zaptest.NewLogger(t).Named("agent"),
+		Log:     zaptest.NewLogger(t).Named(node),
 	}
+	mod(&f.cfg)
 	f.run()
 	t.Cleanup(func() {
 		f.stop()

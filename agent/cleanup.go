@@ -1,19 +1,27 @@
 package agent
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/weft-mesh/weft/agent/network"
 	"github.com/weft-mesh/weft/agent/runtime"
 )
 
 // Reset kills every container an agent with this data directory and node
-// name started and removes their files and cgroups: for tests' cleanup and
-// for retiring a node. The agent must not be running.
+// name started and removes their files and cgroups and, in netns mode, the
+// node's network: every pod's namespace and veth, the host's rules and the
+// bridge (as recorded in the data directory). For tests' cleanup and for
+// retiring a node. The agent must not be running.
 func Reset(dataDir, nodeName string) error {
 	err := runtime.KillAll(filepath.Join(dataDir, "pods"))
+	if nerr := resetNetwork(dataDir); nerr != nil {
+		err = errors.Join(err, nerr)
+	}
 	// Remove the node's (now empty) cgroup directories, deepest first.
 	var dirs []string
 	for _, root := range []string{"/sys/fs/cgroup"} {
@@ -47,4 +55,27 @@ func Reset(dataDir, nodeName string) error {
 		_ = os.Remove(filepath.Dir(d)) // weft/, when no other node uses it
 	}
 	return err
+}
+
+// resetNetwork removes the node network recorded in dataDir, if any.
+func resetNetwork(dataDir string) error {
+	path := filepath.Join(dataDir, networkStateFile)
+	var st networkState
+	if err := readJSONFile(path, &st); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return fmt.Errorf("reset network: %w", err)
+	}
+	if st.Mode != network.ModeNetns {
+		return os.Remove(path)
+	}
+	n, err := network.NewNetns(network.NetnsConfig{Bridge: st.Bridge, PodCIDR: st.PodCIDR, ClusterCIDR: st.ClusterCIDR})
+	if err != nil {
+		return fmt.Errorf("reset network: %w", err)
+	}
+	if err := n.Remove(context.Background()); err != nil {
+		return fmt.Errorf("reset network: %w", err)
+	}
+	return os.Remove(path)
 }

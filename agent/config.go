@@ -3,6 +3,7 @@ package agent
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -27,9 +28,37 @@ type Config struct {
 	// default address of the agent's server, hostIP of its pods. Tests
 	// give each node a loopback address of its own (127.0.0.2, ...).
 	NodeIP string
-	// PodCIDR is the range pods get addresses from; host mode needs a
-	// loopback range (127.20.0.0/16).
+	// PodCIDR is the range pods get addresses from: in host mode a
+	// loopback range (default 127.20.0.0/16), in netns mode a private one
+	// of this node's own (default 10.244.0.0/24; the bridge gets .1).
 	PodCIDR string
+	// NetworkMode is how pods are networked (DESIGN.md, "Pod
+	// networking"): "netns", "host", or "auto" (also ""): netns when the
+	// agent runs as root on Linux with ip and iptables installed and
+	// PodCIDR is not a loopback range, else host. Ignored when Network is
+	// set.
+	NetworkMode string
+	// Bridge is netns mode's node bridge (default weft0): 1-15 lowercase
+	// letters and digits; nodes sharing a machine each need their own.
+	Bridge string
+	// ClusterCIDR (netns mode) holds every node's pod CIDR: what pods
+	// send outside it is masqueraded. Default: PodCIDR's /16.
+	ClusterCIDR string
+	// DNSAddr is weftd's cluster DNS (host:port). In netns mode the agent
+	// serves DNS at its bridge address, port 53 (UDP and TCP), forwarding
+	// here, and pods' /etc/resolv.conf names the bridge address. Empty:
+	// no DNS for pods.
+	DNSAddr string
+	// XDSAddr is weftd's xDS (host:port). Every container gets
+	// WEFT_XDS_ADDR: in netns mode <bridge address>:15010, where the agent
+	// forwards to XDSAddr; in host mode XDSAddr itself.
+	XDSAddr string
+	// ClusterDomain is the DNS zone of services (default cluster.local).
+	ClusterDomain string
+	// ResetOnExit makes Run, when it returns, stop every pod and remove
+	// the node's network (bridge, host rules) as Reset does — for tests
+	// and for retiring a node. By default pods outlive the agent.
+	ResetOnExit bool
 	// DataDir holds pods' files, logs and claims' data.
 	DataDir string
 	// Images is an extra image catalogue file ("" for the built-in one).
@@ -80,8 +109,14 @@ func (cfg *Config) defaults() error {
 	if cfg.NodeIP == "" {
 		cfg.NodeIP = "127.0.0.1"
 	}
-	if cfg.PodCIDR == "" {
-		cfg.PodCIDR = "127.20.0.0/16"
+	if err := cfg.resolveNetworkMode(); err != nil {
+		return err
+	}
+	if cfg.Bridge == "" {
+		cfg.Bridge = "weft0"
+	}
+	if cfg.ClusterDomain == "" {
+		cfg.ClusterDomain = "cluster.local"
 	}
 	if cfg.DataDir == "" {
 		return errors.New("agent: no data directory")
@@ -114,7 +149,8 @@ func (cfg *Config) defaults() error {
 	if cfg.Log == nil {
 		cfg.Log = zap.NewNop()
 	}
-	if cfg.MountNamespaces == nil {
+	if cfg.MountNamespaces == nil || cfg.NetworkMode == network.ModeNetns {
+		// netns mode gives each container its own /etc/resolv.conf.
 		v := os.Geteuid() == 0
 		cfg.MountNamespaces = &v
 	}
@@ -131,4 +167,45 @@ func (cfg *Config) defaults() error {
 		cfg.Capacity[corev1.ResourcePods] = *resource.NewQuantity(110, resource.DecimalSI)
 	}
 	return nil
+}
+
+// Default pod CIDRs of each mode.
+const (
+	DefaultHostPodCIDR  = "127.20.0.0/16"
+	DefaultNetnsPodCIDR = "10.244.0.0/24"
+)
+
+// resolveNetworkMode turns "auto" into netns or host and defaults the pod
+// CIDR for the mode.
+func (cfg *Config) resolveNetworkMode() error {
+	if cfg.Network != nil {
+		cfg.NetworkMode = cfg.Network.Mode()
+		return nil
+	}
+	switch cfg.NetworkMode {
+	case "", network.ModeAuto:
+		cfg.NetworkMode = network.ModeHost
+		if network.Available() == nil && !loopbackCIDR(cfg.PodCIDR) {
+			cfg.NetworkMode = network.ModeNetns
+		}
+	case network.ModeHost:
+	case network.ModeNetns:
+		if err := network.Available(); err != nil {
+			return fmt.Errorf("agent: --network=netns: %w", err)
+		}
+	default:
+		return fmt.Errorf("agent: network mode %q: want auto, netns or host", cfg.NetworkMode)
+	}
+	if cfg.PodCIDR == "" {
+		cfg.PodCIDR = DefaultHostPodCIDR
+		if cfg.NetworkMode == network.ModeNetns {
+			cfg.PodCIDR = DefaultNetnsPodCIDR
+		}
+	}
+	return nil
+}
+
+func loopbackCIDR(cidr string) bool {
+	p, err := netip.ParsePrefix(cidr)
+	return err == nil && p.Addr().IsLoopback()
 }

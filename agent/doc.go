@@ -4,7 +4,8 @@
 // their status back through the API.
 //
 //	err := agent.Run(ctx, agent.Config{Client: c, NodeName: "n1", NodeIP: "127.0.0.2",
-//		PodCIDR: "127.20.0.0/16", DataDir: dir})
+//		NetworkMode: "netns", Bridge: "weft1", PodCIDR: "10.244.1.0/24",
+//		DNSAddr: "127.0.0.1:10053", XDSAddr: "127.0.0.1:15010", DataDir: dir})
 //
 // One pod worker goroutine per pod gathers what was observed (the runtime's
 // files, probe verdicts), asks the pure lifecycle core (agent/lifecycle)
@@ -13,7 +14,22 @@
 // Images resolve through the catalogue (agent/catalog); volumes are made by
 // agent/volumes (persistentVolumeClaims by the built-in local-path
 // provisioner, storage.go); limits and usage go through agent/cgroups; the
-// pod's network identity comes from a network.Network (host mode now).
+// pod's network identity comes from a network.Network.
+//
+// Pod networking (Config.NetworkMode, DESIGN.md "Pod networking"): in host
+// mode pods share the host's network, each with a loopback address ($POD_IP).
+// In netns mode (root on Linux) each pod gets a network namespace on the
+// node's bridge (agent/network.Netns); every container of the pod joins it,
+// with a mount namespace where /etc/resolv.conf and /etc/hosts are the
+// pod's (podnet.go) and a UTS namespace with the pod's host name. The
+// agent serves DNS (port 53) and xDS (15010) at the bridge address,
+// forwarding to weftd (agent/relay), and sets WEFT_XDS_ADDR accordingly.
+// Pods with a weft-proxy container get Istio's redirect rules; containers
+// with securityContext.runAsUser/runAsGroup run as that user. A pod's
+// network goes when it is deleted; a restarted agent removes what pods
+// deleted meanwhile left (Adopt, removeOrphans); Reset (or ResetOnExit)
+// removes the bridge and the host's rules too, as recorded in the data
+// directory (network.json).
 //
 // The agent serves logs, exec and resource usage on its own HTTP server
 // (server.go), which weftd's API server proxies to; the Node's status

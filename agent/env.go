@@ -30,7 +30,8 @@ func (e *configError) Error() string { return e.err.Error() }
 func (e *configError) Unwrap() error { return e.err }
 
 // build returns the container's environment as an ordered list and a
-// lookup for $(VAR) expansion. pod.Status.PodIP must be set.
+// lookup for $(VAR) expansion. pod.Status.PodIP must be set. extra is the
+// pod network's (POD_IP in host mode, WEFT_XDS_ADDR).
 func (b envBuilder) build(ctx context.Context, pod *corev1.Pod, c *corev1.Container, extra map[string]string) ([]string, func(string) (string, bool), error) {
 	vals := map[string]string{}
 	var order []string
@@ -42,8 +43,7 @@ func (b envBuilder) build(ctx context.Context, pod *corev1.Pod, c *corev1.Contai
 	}
 	set("PATH", envOr("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"))
 	set("HOME", "/root")
-	set("HOSTNAME", pod.Name)
-	set("POD_IP", pod.Status.PodIP)
+	set("HOSTNAME", podHostname(pod))
 	_, tag := catalog.SplitImage(c.Image)
 	set("WEFT_IMAGE", c.Image)
 	set("WEFT_IMAGE_TAG", tag)

@@ -52,6 +52,8 @@ type podWorker struct {
 	// Owned by run.
 	rec        *podRecord
 	netEnv     map[string]string
+	netNS      string          // the pod's network namespace; "" for the host's
+	podMounts  []runtime.Mount // the pod's /etc/resolv.conf and /etc/hosts (netns mode)
 	vols       map[string]volumes.Volume
 	backoff    map[string]lifecycle.Backoff
 	blocked    map[string]blockEntry
@@ -217,8 +219,12 @@ func (w *podWorker) setup(ctx context.Context, pod *corev1.Pod) error {
 	}
 	var rec podRecord
 	_ = readJSONFile(filepath.Join(w.dir(), podRecordFile), &rec)
-	res, err := w.a.net.Setup(ctx, network.Pod{UID: string(w.uid), Namespace: pod.Namespace, Name: pod.Name, IP: rec.PodIP})
-	if err != nil {
+	var res network.Result
+	var err error
+	if pod.Spec.HostNetwork && w.a.net.Mode() == network.ModeNetns {
+		// The node's own network and address, as Kubernetes gives it.
+		res = network.Result{IP: w.a.cfg.NodeIP}
+	} else if res, err = w.a.net.Setup(ctx, network.Pod{UID: string(w.uid), Namespace: pod.Namespace, Name: pod.Name, IP: rec.PodIP, Sidecar: hasSidecar(pod)}); err != nil {
 		return err
 	}
 	if rec.StartTime.IsZero() {
@@ -228,7 +234,20 @@ func (w *podWorker) setup(ctx context.Context, pod *corev1.Pod) error {
 	if err := writeJSONFile(filepath.Join(w.dir(), podRecordFile), rec); err != nil {
 		return err
 	}
-	w.rec, w.netEnv = &rec, res.Env
+	env := map[string]string{}
+	for k, v := range res.Env {
+		env[k] = v
+	}
+	if xds := w.a.xdsForPods(res); xds != "" {
+		env["WEFT_XDS_ADDR"] = xds
+	}
+	var mounts []runtime.Mount
+	if res.NetNS != "" {
+		if mounts, err = writePodFiles(w.dir(), pod, res.IP, res.Gateway, w.a.cfg.ClusterDomain); err != nil {
+			return err
+		}
+	}
+	w.rec, w.netEnv, w.netNS, w.podMounts = &rec, env, res.NetNS, mounts
 	return nil
 }
 
@@ -430,15 +449,30 @@ func (w *podWorker) start(ctx context.Context, pod *corev1.Pod, name string, obs
 	if o, ok := obs[name]; ok {
 		attempt = o.Attempt + 1
 	}
-	spec := runtime.Spec{Args: argv, Env: env, Dir: c.WorkingDir}
+	spec := runtime.Spec{Args: argv, Env: env, Dir: c.WorkingDir, NetNS: w.netNS}
+	if w.netNS != "" {
+		spec.Hostname = podHostname(pod)
+	}
+	if os.Geteuid() == 0 {
+		spec.User = runAs(c)
+	}
 	mounts, err := volumes.Mounts(c, w.vols, lookup)
 	if err != nil {
 		return block("CreateContainerConfigError", err, false)
 	}
 	if *w.a.cfg.MountNamespaces {
 		tmpAtMount := false
+		taken := map[string]bool{}
 		for _, m := range mounts {
 			tmpAtMount = tmpAtMount || filepath.Clean(m.Target) == "/tmp"
+			taken[filepath.Clean(m.Target)] = true
+		}
+		// The pod's /etc/resolv.conf and /etc/hosts, unless the container
+		// mounts its own there.
+		for _, m := range w.podMounts {
+			if !taken[m.Target] {
+				mounts = append(mounts, m)
+			}
 		}
 		if !tmpAtMount {
 			// A fresh /tmp per run, as a container's own filesystem would be.
@@ -725,11 +759,15 @@ func (w *podWorker) terminate(ctx context.Context, grace time.Duration) {
 func (w *podWorker) cleanup(ctx context.Context) {
 	w.stopProbes()
 	w.bg.Wait()
+	// The network goes before the files: the pod's directory is what
+	// tells a restarted agent that the pod's network is there to remove.
+	if err := w.a.net.Teardown(context.WithoutCancel(ctx), network.Pod{UID: string(w.uid)}); err != nil {
+		w.a.log.Warn("remove pod network", zap.String("uid", string(w.uid)), zap.Error(err))
+	}
 	if err := w.a.rt.RemovePod(string(w.uid)); err != nil {
 		w.a.log.Warn("remove pod", zap.String("uid", string(w.uid)), zap.Error(err))
 	}
 	if w.a.cg != nil {
 		w.a.cg.RemoveDir("pod" + string(w.uid))
 	}
-	_ = w.a.net.Teardown(ctx, network.Pod{UID: string(w.uid)})
 }

@@ -64,7 +64,13 @@ var unsupportedPodSpecFields = []unsupportedField[*corev1.PodSpec]{
 // containers and init containers alike).
 var unsupportedContainerFields = []unsupportedField[*corev1.Container]{
 	{"securityContext", func(c *corev1.Container) bool {
-		return c.SecurityContext != nil && !reflect.ValueOf(*c.SecurityContext).IsZero()
+		if c.SecurityContext == nil {
+			return false
+		}
+		// The agent runs the container as runAsUser and runAsGroup.
+		sc := *c.SecurityContext
+		sc.RunAsUser, sc.RunAsGroup = nil, nil
+		return !reflect.ValueOf(sc).IsZero()
 	}, notEnforced},
 	{"lifecycle.stopSignal", func(c *corev1.Container) bool { return c.Lifecycle != nil && c.Lifecycle.StopSignal != nil }, "accepted but ignored: Weft stops containers with SIGTERM"},
 	{"resizePolicy", func(c *corev1.Container) bool { return len(c.ResizePolicy) > 0 }, "accepted but ignored: Weft does not resize containers in place"},

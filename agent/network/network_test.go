@@ -42,3 +42,19 @@ func TestHostRejectsNonLoopback(t *testing.T) {
 		t.Fatal("want an error for a non-loopback CIDR")
 	}
 }
+
+func TestHostAdoptReservesOnlyItsOwnAddresses(t *testing.T) {
+	ctx := context.Background()
+	h, _ := NewHost("127.20.0.0/16")
+	if err := h.Adopt(ctx, []Pod{{UID: "a", IP: "127.20.0.1"}, {UID: "b", IP: "10.0.0.1"}, {UID: "c"}}); err != nil {
+		t.Fatal(err)
+	}
+	// The new pod does not get a's address; b and c, whose addresses are
+	// not the pool's, hold none.
+	if r, _ := h.Setup(ctx, Pod{UID: "new"}); r.IP != "127.20.0.2" {
+		t.Fatalf("new pod got %s", r.IP)
+	}
+	if r, _ := h.Setup(ctx, Pod{UID: "a"}); r.IP != "127.20.0.1" || r.Env["POD_IP"] != r.IP {
+		t.Fatalf("adopted pod got %+v", r)
+	}
+}

@@ -12,17 +12,20 @@
 //
 //	<pod uid>/pod.json                         the agent's record of the pod
 //	<pod uid>/containers/<name>/<attempt>/     one directory per run (attempt = restart count)
-//	    spec.json   what runs: argv, env, working dir, mounts, cgroup
+//	    spec.json   what runs: argv, env, working dir, mounts, cgroup, netns, user
 //	    state.json  pid, process start time, when it started
 //	    log         "2006-01-02T15:04:05.999999999Z stdout F text" lines
 //	    exit.json   exit code, signal, reason (Completed, Error, OOMKilled, StartError)
 //
 // The shim starts the program through "shim exec DIR", a helper that runs
-// in the container's view of the host: it joins the container's cgroup and,
-// when the spec has mounts, sets them up in a private mount namespace
-// (bind mounts of volumes onto their mountPaths, a private /tmp) before it
-// execs the program; a missing mount point below an existing directory is
-// made in an overlay of that directory, so the host is left untouched.
+// in the container's view of the host: it joins the container's cgroup and
+// the pod's network namespace (Spec.NetNS) and, when the spec has mounts,
+// sets them up in a private mount namespace (bind mounts of volumes onto
+// their mountPaths, a private /tmp, the pod's /etc/resolv.conf) before it
+// sets the host name (in a UTS namespace of its own), becomes the
+// container's user (Spec.User) and execs the program; a missing mount
+// point below an existing directory is made in an overlay of that
+// directory, so the host is left untouched.
 // Kubernetes' exec and exec probes use the same helper ("shim exec DIR --
 // CMD...") and so see the same environment and files.
 //

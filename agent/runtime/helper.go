@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"sort"
 	"strconv"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/weft-mesh/weft/agent/cgroups"
 )
@@ -19,6 +22,9 @@ const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 // shimExec runs in the container's view and execs the program (argv nil)
 // or argv. It only returns on failure.
 func shimExec(dir string, argv []string) int {
+	// Joining the pod's network namespace changes the calling thread
+	// only: stay on the thread that execs.
+	goruntime.LockOSThread()
 	main := argv == nil
 	fail := func(code int, err error) int {
 		if main {
@@ -43,20 +49,43 @@ func shimExec(dir string, argv []string) int {
 			return fail(126, err)
 		}
 	}
-	prog, err := lookPath(argv[0], envValue(spec.Env, "PATH", DefaultPath), spec.Dir)
-	if err != nil {
-		return fail(127, err)
-	}
-	if len(spec.Mounts) > 0 {
-		// Open the program first: the mounts may hide it (a private /tmp).
+	// The program is looked up on the host first (catalogue programs
+	// live there), then, when not found, in the container's view (a
+	// program in a volume).
+	path := envValue(spec.Env, "PATH", DefaultPath)
+	prog, hostErr := lookPath(argv[0], path, spec.Dir)
+	if hostErr == nil && (len(spec.Mounts) > 0 || spec.User != nil) {
+		// Open the program first: the mounts may hide it (a private /tmp),
+		// and the container's user may not reach it.
 		fd, err := syscall.Open(prog, syscall.O_RDONLY, 0)
 		if err != nil {
 			return fail(126, fmt.Errorf("open %s: %w", prog, err))
 		}
+		prog = "/proc/self/fd/" + strconv.Itoa(fd)
+	}
+	if hostErr != nil && len(spec.Mounts) == 0 {
+		return fail(127, hostErr)
+	}
+	if spec.NetNS != "" {
+		if err := joinNetNS(spec.NetNS); err != nil {
+			return fail(126, err)
+		}
+	}
+	if len(spec.Mounts) > 0 {
 		if err := setupMounts(spec); err != nil {
 			return fail(126, err)
 		}
-		prog = "/proc/self/fd/" + strconv.Itoa(fd)
+		if hostErr != nil {
+			var err error
+			if prog, err = lookPath(argv[0], path, spec.Dir); err != nil {
+				return fail(127, err)
+			}
+		}
+	}
+	if spec.Hostname != "" {
+		if err := syscall.Sethostname([]byte(spec.Hostname)); err != nil {
+			return fail(126, fmt.Errorf("set host name %q: %w", spec.Hostname, err))
+		}
 	}
 	wd := spec.Dir
 	if wd == "" {
@@ -68,8 +97,41 @@ func shimExec(dir string, argv []string) int {
 	if err := syscall.Chdir(wd); err != nil {
 		return fail(126, fmt.Errorf("working directory %s: %w", wd, err))
 	}
-	err = syscall.Exec(prog, argv, spec.Env)
+	if u := spec.User; u != nil {
+		if err := becomeUser(*u); err != nil {
+			return fail(126, err)
+		}
+	}
+	err := syscall.Exec(prog, argv, spec.Env)
 	return fail(126, fmt.Errorf("exec %q: %w", argv[0], err))
+}
+
+// joinNetNS moves the calling thread into the network namespace at path.
+func joinNetNS(path string) error {
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open the pod's network namespace: %w", err)
+	}
+	defer syscall.Close(fd)
+	if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
+		return fmt.Errorf("join the pod's network namespace %s: %w", path, err)
+	}
+	return nil
+}
+
+// becomeUser drops root for u: no supplementary groups, then the group,
+// then the user (each for every thread of the process).
+func becomeUser(u User) error {
+	if err := syscall.Setgroups([]int{}); err != nil {
+		return fmt.Errorf("drop supplementary groups: %w", err)
+	}
+	if err := syscall.Setgid(u.GID); err != nil {
+		return fmt.Errorf("run as group %d: %w", u.GID, err)
+	}
+	if err := syscall.Setuid(u.UID); err != nil {
+		return fmt.Errorf("run as user %d: %w", u.UID, err)
+	}
+	return nil
 }
 
 func envValue(env []string, key, def string) string {

@@ -181,9 +181,43 @@ func TestMountsAndExecSeeTheContainerView(t *testing.T) {
 	if _, code := run("no-such-command-weft"); code != 127 {
 		t.Fatalf("exec of a missing command: exit %d, want 127", code)
 	}
+	// A program that only the container's view has (in a volume).
+	if err := os.WriteFile(filepath.Join(vol, "hello.sh"), []byte("#!/bin/sh\necho from the volume\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := run("/usr/share/weft-test-missing/html/hello.sh"); code != 0 || out != "from the volume\n" {
+		t.Fatalf("a program in a volume: %q (exit %d)", out, code)
+	}
 	for _, p := range []string{"/usr/share/weft-test-missing", "/root/weft-test"} {
 		if _, err := os.Stat(p); err == nil {
 			t.Errorf("%s was created on the host", p)
 		}
+	}
+}
+
+func TestUserAndHostName(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() != 0 {
+		t.Skip("running as another user and UTS namespaces need root")
+	}
+	r := newRuntime(t)
+	host, _ := os.Hostname()
+	spec := Spec{
+		Args:     []string{"sh", "-c", "echo $(id -u) $(id -g) $(id -G) $(cat /proc/sys/kernel/hostname)"},
+		Env:      []string{"PATH=" + DefaultPath},
+		User:     &User{UID: 1337, GID: 1338},
+		Hostname: "pod-x",
+	}
+	if err := r.Start(context.Background(), "pod5", "c", 0, spec); err != nil {
+		t.Fatal(err)
+	}
+	o := waitExit(t, r, "pod5", "c")
+	p, _ := r.LogPath("pod5", "c", false)
+	b, _ := os.ReadFile(p)
+	if o.Exit.ExitCode != 0 || !strings.Contains(string(b), " stdout F 1337 1338 1338 pod-x\n") {
+		t.Fatalf("exit %+v, log %q", o.Exit, b)
+	}
+	if now, _ := os.Hostname(); now != host {
+		t.Fatalf("the host's name changed from %q to %q", host, now)
 	}
 }

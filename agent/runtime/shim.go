@@ -191,7 +191,9 @@ func readStartError(dir string) string {
 }
 
 // helperCommand is "exe shim exec DIR [-- argv]" in a new mount namespace
-// when the spec has mounts, in a process group of its own.
+// when the spec has mounts and a new UTS namespace when it names a host
+// name, in a process group of its own. (The helper joins the pod's network
+// namespace itself: setns applies to one thread, the one that execs.)
 func helperCommand(exe, dir string, spec Spec, argv []string) *exec.Cmd {
 	args := []string{"shim", "exec", dir}
 	if argv != nil {
@@ -200,7 +202,10 @@ func helperCommand(exe, dir string, spec Spec, argv []string) *exec.Cmd {
 	cmd := exec.Command(exe, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if len(spec.Mounts) > 0 {
-		cmd.SysProcAttr.Unshareflags = syscall.CLONE_NEWNS
+		cmd.SysProcAttr.Unshareflags |= syscall.CLONE_NEWNS
+	}
+	if spec.Hostname != "" {
+		cmd.SysProcAttr.Unshareflags |= syscall.CLONE_NEWUTS
 	}
 	cmd.Env = []string{} // the helper sets the container's own
 	return cmd

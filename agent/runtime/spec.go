@@ -24,6 +24,22 @@ type Spec struct {
 	Scratch string `json:"scratch,omitempty"`
 	// Cgroup, when set, is joined before the program starts.
 	Cgroup *cgroups.Group `json:"cgroup,omitempty"`
+	// NetNS, when set, is the network namespace (a path such as
+	// /run/netns/NAME) the program joins: the pod's.
+	NetNS string `json:"netns,omitempty"`
+	// Hostname, when set, is the program's host name, in a UTS namespace
+	// of its own.
+	Hostname string `json:"hostname,omitempty"`
+	// User, when set, is who the program runs as (securityContext's
+	// runAsUser and runAsGroup); else it runs as the shim's user.
+	User *User `json:"user,omitempty"`
+}
+
+// User is a numeric user and group, as a container's securityContext
+// names them. Supplementary groups are dropped.
+type User struct {
+	UID int `json:"uid"`
+	GID int `json:"gid"`
 }
 
 // Mount binds Source (a directory or file) at Target.

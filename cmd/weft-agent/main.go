@@ -4,6 +4,14 @@
 //	weft-agent --server http://10.0.0.1:7780 --token-file join.token \
 //	  --node-name n2 --node-ip 127.0.0.3 --pod-cidr 127.21.0.0/16 --data-dir /var/lib/weft-agent
 //
+// As root on Linux it runs pods in network namespaces (--network=auto):
+//
+//	weft-agent --server http://127.0.0.1:7780 --token-file join.token --node-name n2 \
+//	  --node-ip 127.0.0.3 --bridge weft2 --pod-cidr 10.244.2.0/24 --data-dir /var/lib/weft-agent2
+//
+// "weft-agent --reset --data-dir D --node-name N" stops every pod of the
+// node and removes its files, cgroups and network, then exits.
+//
 // It also serves the hidden "shim" subcommand that owns each container's
 // process (agent.ShimMain).
 package main
@@ -12,6 +20,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -39,7 +49,14 @@ func run() int {
 	tokenFile := flag.String("token-file", "", "file holding the join token (weftd's DATA/join.token)")
 	flag.StringVar(&cfg.NodeName, "node-name", "", "the Node's name (default: the host name)")
 	flag.StringVar(&cfg.NodeIP, "node-ip", "127.0.0.1", "the node's address (a loopback address of its own when several nodes share a host)")
-	flag.StringVar(&cfg.PodCIDR, "pod-cidr", "127.20.0.0/16", "the range pod addresses come from (host mode: a loopback range)")
+	flag.StringVar(&cfg.PodCIDR, "pod-cidr", "", "the range pod addresses come from: netns mode a private range of this node's (default "+agent.DefaultNetnsPodCIDR+"), host mode a loopback range (default "+agent.DefaultHostPodCIDR+")")
+	flag.StringVar(&cfg.NetworkMode, "network", "auto", "pod networking: netns, host, or auto (netns when root on Linux and the pod CIDR is not loopback)")
+	flag.StringVar(&cfg.Bridge, "bridge", "weft0", "netns mode: the node's bridge; nodes sharing a machine need their own")
+	flag.StringVar(&cfg.ClusterCIDR, "cluster-cidr", "", "netns mode: the range holding every node's pod CIDR; traffic leaving it is masqueraded (default: the pod CIDR's /16)")
+	flag.StringVar(&cfg.DNSAddr, "dns-addr", "", "weftd's cluster DNS, served to pods at the bridge address (default: the server's host, port 10053)")
+	flag.StringVar(&cfg.XDSAddr, "xds-addr", "", "weftd's xDS, served to pods at the bridge address port 15010 (default: the server's host, port 15010)")
+	flag.StringVar(&cfg.ClusterDomain, "cluster-domain", "cluster.local", "the DNS zone of services")
+	reset := flag.Bool("reset", false, "stop every pod of this node, remove its files, cgroups and network, and exit")
 	flag.StringVar(&cfg.DataDir, "data-dir", "/var/lib/weft-agent", "pods' files, logs and volumes")
 	flag.StringVar(&cfg.Images, "images", "", "an extra image catalogue file")
 	flag.StringVar(&cfg.ListenAddr, "listen", "", "address of the agent's server for logs, exec and stats (default NODE-IP:10250)")
@@ -53,9 +70,27 @@ func run() int {
 		fmt.Fprintf(os.Stderr, "weft-agent: unexpected arguments %q\n", flag.Args())
 		return 2
 	}
+	if *reset {
+		if cfg.NodeName == "" {
+			cfg.NodeName, _ = os.Hostname()
+		}
+		if err := agent.Reset(cfg.DataDir, cfg.NodeName); err != nil {
+			fmt.Fprintln(os.Stderr, "weft-agent: reset:", err)
+			return 1
+		}
+		return 0
+	}
 	if *server == "" {
 		fmt.Fprintln(os.Stderr, "weft-agent: --server is required")
 		return 2
+	}
+	if u, err := url.Parse(*server); err == nil && u.Hostname() != "" {
+		if cfg.DNSAddr == "" {
+			cfg.DNSAddr = net.JoinHostPort(u.Hostname(), "10053")
+		}
+		if cfg.XDSAddr == "" {
+			cfg.XDSAddr = net.JoinHostPort(u.Hostname(), "15010")
+		}
 	}
 	token := ""
 	if *tokenFile != "" {

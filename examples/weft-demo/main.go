@@ -6,6 +6,8 @@
 //	weft-demo httpbin    httpbin (go-httpbin): /get, /ip, /status/<code>, /delay/<s>, /headers
 //	weft-demo static     serves files (default /usr/share/nginx/html) with
 //	                     "Server: nginx/<tag>"; GET /_weft/burn?ms=N burns CPU
+//	weft-demo curl URL   a small curl for pods (see curlMain)
+//	weft-demo bookinfo <service> <version>   Istio's Bookinfo (package bookinfo), on 9080 by default
 //
 // Each listens on every port in $WEFT_CONTAINER_PORTS (the container's
 // TCP containerPorts, set by the agent), else $PORT, else 80 — on $POD_IP
@@ -34,6 +36,9 @@ func main() {
 		os.Exit(2)
 	}
 	mode := os.Args[1]
+	if mode == "curl" {
+		os.Exit(curlMain(os.Args[2:], os.Stdout, os.Stderr))
+	}
 	fs := flag.NewFlagSet(mode, flag.ExitOnError)
 	var listen listFlag
 	fs.Var(&listen, "listen", "address to listen on (repeatable)")
@@ -48,6 +53,8 @@ func main() {
 		h = httpbinHandler()
 	case "static":
 		h = static(*root, os.Getenv("WEFT_IMAGE_TAG"))
+	case "bookinfo":
+		h = bookinfoMain(fs.Args()) // bookinfo.go
 	default:
 		fmt.Fprintf(os.Stderr, "weft-demo: unknown app %q (flaskapp, httpbin, static)\n", mode)
 		os.Exit(2)
