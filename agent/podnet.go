@@ -287,3 +287,16 @@ func runAs(c *corev1.Container) *runtime.User {
 	}
 	return u
 }
+
+// hostModeProxyEnv sends a sidecar pod's outbound HTTP through its proxy in
+// host mode, where no iptables rule can (DESIGN.md, "Pod networking"): the
+// proxy serves an HTTP proxy on the pod's IP at 15001. Loopback and the
+// pod's own address stay direct. In netns mode the redirect rules do it.
+func hostModeProxyEnv(mode string, pod *corev1.Pod, podIP string) map[string]string {
+	if mode != network.ModeHost || !hasSidecar(pod) || podIP == "" {
+		return nil
+	}
+	proxy := "http://" + net.JoinHostPort(podIP, "15001")
+	noProxy := "localhost,127.0.0.1," + podIP
+	return map[string]string{"HTTP_PROXY": proxy, "http_proxy": proxy, "NO_PROXY": noProxy, "no_proxy": noProxy}
+}

@@ -241,6 +241,10 @@ func (w *podWorker) setup(ctx context.Context, pod *corev1.Pod) error {
 	if xds := w.a.xdsForPods(res); xds != "" {
 		env["WEFT_XDS_ADDR"] = xds
 	}
+	env["WEFT_NETWORK"] = w.a.net.Mode()
+	for k, v := range hostModeProxyEnv(w.a.net.Mode(), pod, res.IP) {
+		env[k] = v
+	}
 	var mounts []runtime.Mount
 	if res.NetNS != "" {
 		if mounts, err = writePodFiles(w.dir(), pod, res.IP, res.Gateway, w.a.cfg.ClusterDomain); err != nil {

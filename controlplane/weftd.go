@@ -230,6 +230,12 @@ func Run(ctx context.Context, cfg Config, ready func(addrs map[string]string)) e
 		if acfg.DataDir == "" {
 			acfg.DataDir = filepath.Join(cfg.DataDir, "agent")
 		}
+		// Pods reach weftd's DNS and xDS through the agent (at their
+		// bridge address in netns mode).
+		acfg.DNSAddr, acfg.XDSAddr = addrs["dns"], addrs["xds"]
+		if acfg.ClusterDomain == "" {
+			acfg.ClusterDomain = cfg.DNS.Zone
+		}
 		g.Go(func() error {
 			if err := agent.Run(gctx, acfg); err != nil && gctx.Err() == nil {
 				return fmt.Errorf("local agent: %w", err)

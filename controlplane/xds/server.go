@@ -523,6 +523,7 @@ func hashMessage(m proto.Message) uint64 {
 // viewKey identifies everything of a proxy that translation depends on,
 // so that proxies with the same key share one translation.
 func viewKey(idx *index, p Proxy) string {
+	p = withPodLabels(idx, p)
 	k := fmt.Sprintf("%s|%s|%t|%d|%s", p.Type, p.Namespace, p.HostMode, p.HTTPProxyPort, labelsKey(p.Labels))
 	if p.HostMode || p.Type == Gateway {
 		k += "|" + p.IP

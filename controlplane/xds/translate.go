@@ -18,7 +18,8 @@ import (
 // routed to BlackHoleCluster) and reported as a warning; it never stops
 // the rest. Every cluster a route or listener names is in the output.
 func Translate(m *Mesh, p Proxy) (*Resources, []Warning) {
-	t := newTranslator(m.index(), p)
+	idx := m.index()
+	t := newTranslator(idx, withPodLabels(idx, p))
 	switch {
 	case p.Type == Gateway:
 		t.gateway()
@@ -142,4 +143,21 @@ func (t *translator) proxyless() {
 // gateway is the node proxy: one L4 listener per node port.
 func (t *translator) gateway() {
 	t.nodePortListeners()
+}
+
+// withPodLabels gives a sidecar without LABELS in its node metadata its
+// pod's labels, as istiod reads them from the pod: they choose the
+// services whose ports the inbound side serves and match sourceLabels.
+func withPodLabels(idx *index, p Proxy) Proxy {
+	if len(p.Labels) > 0 || p.Type == Gateway {
+		return p
+	}
+	pod := idx.pods[key(p.Namespace, p.Name)]
+	if pod == nil && p.IP != "" {
+		pod = idx.podsByIP[p.IP]
+	}
+	if pod != nil {
+		p.Labels = pod.Labels
+	}
+	return p
 }

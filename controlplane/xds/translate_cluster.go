@@ -378,7 +378,15 @@ func (t *translator) blackHole() string {
 // and for inbound traffic to undeclared ports.
 func (t *translator) passthroughClusters() {
 	for _, name := range []string{PassthroughCluster, InboundPassthroughCluster} {
+		var bind *corev3.BindConfig
+		if name == InboundPassthroughCluster {
+			// As Istio: inbound passthrough leaves from 127.0.0.6, which
+			// the pod's redirect rules let through to the app instead of
+			// sending it back to the proxy's inbound port.
+			bind = &corev3.BindConfig{SourceAddress: socketAddress("127.0.0.6", 0).GetSocketAddress()}
+		}
 		t.clusters[name] = &clusterv3.Cluster{
+			UpstreamBindConfig:   bind,
 			Name:                 name,
 			ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_ORIGINAL_DST},
 			LbPolicy:             clusterv3.Cluster_CLUSTER_PROVIDED,

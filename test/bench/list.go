@@ -50,6 +50,10 @@ func (b *bench) benchList(ctx context.Context, _ int) error {
 	n := b.sz.pods
 
 	var size int
+	meter, err := b.w.startCPU()
+	if err != nil {
+		return err
+	}
 	full, err := sample(ctx, b.sz.fullLists, b.sz.fullListBudget, func() error {
 		items, _, err := c.List(ctx, pods, listNamespace, client.ListOptions{})
 		if err == nil && len(items) != n {
@@ -59,6 +63,10 @@ func (b *bench) benchList(ctx context.Context, _ int) error {
 	})
 	if err != nil {
 		return fmt.Errorf("list pods: %w", err)
+	}
+	weftdCPU, selfCPU, err := meter.stop()
+	if err != nil {
+		return err
 	}
 	raw, err := sample(ctx, b.sz.fullLists, b.sz.fullListBudget/2, func() error {
 		body, err := c.Raw(ctx, client.Path(pods, listNamespace, ""))
@@ -82,17 +90,19 @@ func (b *bench) benchList(ctx context.Context, _ int) error {
 
 	what := fmt.Sprintf("full list of %s pods, client.List", count(n))
 	b.recordLatency(areaList, what, full)
+	b.res.add(areaList, what+": weftd CPU per list", "ms", micros(weftdCPU)/1000/float64(len(full)))
+	b.res.add(areaList, what+": harness CPU per list (client decoding)", "ms", micros(selfCPU)/1000/float64(len(full)))
 	b.recordLatency(areaList, fmt.Sprintf("full list of %s pods, raw JSON (%.1f MiB, no client decoding)", count(n), float64(size)/(1<<20)), raw)
 	b.recordLatency(areaList, fmt.Sprintf("label-selected list (%s, %s of %s pods), client.List", selector, count(n/100), count(n)), selected)
 	return nil
 }
 
-// sample calls fn up to max times, stopping early when budget is spent
+// sample calls fn up to limit times, stopping early when budget is spent
 // (but not before 3 calls), and returns how long each call took.
-func sample(ctx context.Context, max int, budget time.Duration, fn func() error) ([]time.Duration, error) {
+func sample(ctx context.Context, limit int, budget time.Duration, fn func() error) ([]time.Duration, error) {
 	var out []time.Duration
 	start := time.Now()
-	for len(out) < max && (len(out) < 3 || time.Since(start) < budget) {
+	for len(out) < limit && (len(out) < 3 || time.Since(start) < budget) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}

@@ -9,11 +9,13 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/weft-mesh/weft/api"
 	"github.com/weft-mesh/weft/client"
 )
 
@@ -49,9 +51,9 @@ func fullSizes() sizes {
 		sustainedFor:     10 * time.Second,
 		pods:             10000,
 		fullLists:        20,
-		fullListBudget:   15 * time.Second,
+		fullListBudget:   10 * time.Second,
 		selectedLists:    200,
-		selectedBudget:   10 * time.Second,
+		selectedBudget:   6 * time.Second,
 		watchers:         100,
 		watchLatency:     200,
 		// Below the store's per-watcher buffer (1024 events), so a watcher
@@ -146,11 +148,11 @@ func run(ctx context.Context, sz sizes, out string) error {
 	if err := b.measure(ctx); err != nil {
 		return fmt.Errorf("%w\nweftd's log (last part):\n%s", err, tail(w.log.String(), 20))
 	}
-	if err := b.recordMemory(); err != nil {
+	if err := b.recordProcess(ctx); err != nil {
 		return err
 	}
 	loadAfter := loadAverage()
-	w.stop() // the store benchmarks get the machine to themselves
+	w.stop() // so that the store benchmarks do not compete with it
 	fs := fsType(dataDir)
 
 	progress("store Go benchmarks (-benchtime %s)", sz.storeBenchtime)
@@ -160,11 +162,12 @@ func run(ctx context.Context, sz sizes, out string) error {
 	}
 
 	rep := report{
-		sizes:   sz,
-		machine: describeMachine(ctx, fs, loadBefore, loadAfter),
-		results: b.res,
-		store:   store,
-		took:    time.Since(started),
+		sizes:     sz,
+		listeners: w.listeners,
+		machine:   describeMachine(ctx, fs, loadBefore, loadAfter),
+		results:   b.res,
+		store:     store,
+		took:      time.Since(started),
 	}
 	text := rep.markdown()
 	if out == "" {
@@ -204,6 +207,11 @@ func (b *bench) measure(ctx context.Context) error {
 	if err := b.createPods(ctx); err != nil {
 		return err
 	}
+	busy, err := b.settle(ctx)
+	if err != nil {
+		return err
+	}
+	b.res.add(areaList, fmt.Sprintf("setup, once: weftd busy after the pod creates (its controllers catching up), up to %s", settleLimit), "s", busy.Seconds())
 	for round := 1; round <= b.sz.rounds; round++ {
 		steps := []struct {
 			name string
@@ -216,6 +224,9 @@ func (b *bench) measure(ctx context.Context) error {
 			{"watch fan-out", b.benchWatch},
 		}
 		for _, s := range steps {
+			if _, err := b.settle(ctx); err != nil {
+				return err
+			}
 			t := time.Now()
 			if err := s.fn(ctx, round); err != nil {
 				return fmt.Errorf("round %d, %s: %w", round, s.name, err)
@@ -226,14 +237,62 @@ func (b *bench) measure(ctx context.Context) error {
 	return nil
 }
 
-// recordMemory records weftd's resident memory after the runs.
-func (b *bench) recordMemory() error {
+// settleLimit bounds how long settle waits.
+const settleLimit = 60 * time.Second
+
+// settle waits until weftd is idle — less than 5% of a core over half a
+// second — so that a phase does not pay for the work its predecessor left
+// behind (controllers and informers catching up on a burst of writes). It
+// gives up after settleLimit and returns how long it waited.
+func (b *bench) settle(ctx context.Context) (time.Duration, error) {
+	const window, idle = 500 * time.Millisecond, 25 * time.Millisecond
+	start := time.Now()
+	for time.Since(start) < settleLimit {
+		before, err := b.w.cpu()
+		if err != nil {
+			return 0, err
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(window):
+		}
+		after, err := b.w.cpu()
+		if err != nil {
+			return 0, err
+		}
+		if after-before < idle {
+			return time.Since(start), nil
+		}
+	}
+	progress("weftd still busy after %s; going on", settleLimit)
+	return time.Since(start), nil
+}
+
+// recordProcess records weftd's resident memory after the runs, and what
+// it holds then: the store's revision (every write so far, the harness's
+// and weftd's own) and the size of its data file.
+func (b *bench) recordProcess(ctx context.Context) error {
 	rss, peak, err := b.w.memory()
 	if err != nil {
 		return fmt.Errorf("read weftd's memory: %w", err)
 	}
+	_, rv, err := b.clients(1)[0].List(ctx, api.LookupName("namespaces"), "", client.ListOptions{})
+	if err != nil {
+		return err
+	}
+	rev, err := strconv.ParseFloat(rv, 64)
+	if err != nil {
+		return fmt.Errorf("resourceVersion %q: %w", rv, err)
+	}
+	fi, err := os.Stat(filepath.Join(b.w.dataDir, "weft.db"))
+	if err != nil {
+		return err
+	}
 	b.res.add(areaProcess, "resident memory (VmRSS) after the runs", "MiB", float64(rss)/(1<<20))
 	b.res.add(areaProcess, "peak resident memory (VmHWM)", "MiB", float64(peak)/(1<<20))
+	b.res.add(areaProcess, "store revision then (writes since weftd started)", "writes", rev)
+	b.res.add(areaProcess, "data file size then (weft.db)", "MiB", float64(fi.Size())/(1<<20))
 	return nil
 }
 

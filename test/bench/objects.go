@@ -37,12 +37,15 @@ func service(ns, name string) *corev1.Service {
 	}
 }
 
+// deployment has no replicas: weftd's controllers make its ReplicaSet but
+// no pods, so that an apply measures the API server and the later phases do
+// not compete with pods being created in the background.
 func deployment(ns, name string) *appsv1.Deployment {
 	labels := map[string]string{"app": name, "version": "v1"}
 	return &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: map[string]string{"app": name}},
 		Spec: appsv1.DeploymentSpec{
-			Replicas: new(int32(2)),
+			Replicas: new(int32(0)),
 			Selector: &metav1.LabelSelector{MatchLabels: labels},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
@@ -52,14 +55,21 @@ func deployment(ns, name string) *appsv1.Deployment {
 	}
 }
 
+// noNode is the node the harness's pods are bound to. No such node exists,
+// so the pods are only stored: the scheduler leaves bound pods alone and no
+// agent runs them.
+const noNode = "bench-no-such-node"
+
 // pod is a pod labelled bucket=00..99 by i, so that bucket=07 selects 1%.
 func pod(ns, name string, i int) *corev1.Pod {
+	spec := podSpec()
+	spec.NodeName = noNode
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: map[string]string{
 			"app":    "bench",
 			"bucket": fmt.Sprintf("%02d", i%100),
 		}},
-		Spec: podSpec(),
+		Spec: spec,
 	}
 }
 

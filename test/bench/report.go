@@ -15,11 +15,12 @@ import (
 
 // report is everything docs/BENCHMARKS.md says.
 type report struct {
-	sizes   sizes
-	machine [][2]string
-	results *results
-	store   storeBench
-	took    time.Duration
+	sizes     sizes
+	listeners []string // weftd's listen-address flags
+	machine   [][2]string
+	results   *results
+	store     storeBench
+	took      time.Duration
 }
 
 // describeMachine names what the figures were measured on.
@@ -114,7 +115,11 @@ func (r report) markdown() string {
 	for _, x := range r.results.rows[areaSustained] {
 		if x.atLeast > 0 {
 			s := summarize(x.values)
-			p("- **Target ≥ %s durable writes/s sustained: %s** — %s: median %s %s.", num(x.atLeast, x.unit), metMissed(s.Median, x.atLeast), strings.TrimSuffix(x.name, ": acknowledged writes/s"), num(s.Median, x.unit), roundsText(s, x.unit))
+			below := ""
+			if n := countBelow(x.values, x.atLeast); n > 0 && s.Median >= x.atLeast {
+				below = fmt.Sprintf("; %d of %d rounds below the target", n, len(x.values))
+			}
+			p("- **Target ≥ %s durable writes/s sustained: %s** — %s: median %s %s%s.", num(x.atLeast, x.unit), metMissed(s.Median, x.atLeast), strings.TrimSuffix(x.name, ": acknowledged writes/s"), num(s.Median, x.unit), roundsText(s, x.unit), below)
 		}
 	}
 	p("")
@@ -130,21 +135,30 @@ func (r report) markdown() string {
 
 	p("## How it is measured")
 	p("")
-	p("- The harness builds `cmd/weftd` (no `-race`) and starts it as a process on `127.0.0.1:0` with a fresh data")
-	p("  directory; all traffic stays on loopback. It drives weftd through its HTTP API with package `client`; the")
-	p("  concurrent clients and watchers of a phase are each their own `client.New`, with their own connections, as")
-	p("  separate programs would be (the phases reuse them, so weftd holds about 100 keep-alive connections at the end).")
+	p("- The harness builds `cmd/weftd` (no `-race`) and starts it as a process with a fresh data directory and every")
+	p("  listener on `127.0.0.1:0` (%s); all traffic stays on loopback. The parts of weftd that get no traffic here", listenText(r.listeners))
+	p("  idle meanwhile.")
+	p("- It drives weftd through its HTTP API with package `client`; the concurrent clients and watchers of a phase")
+	p("  are each their own `client.New`, with their own connections, as separate programs would be (the phases reuse")
+	p("  them, so weftd holds about 100 keep-alive connections at the end).")
 	p("- The harness shares the machine with weftd: on a small machine the load generator and the watchers (which")
 	p("  decode every event) take part of the same cores, so these are figures for the whole loop, not weftd alone.")
 	p("- Each figure is measured in %d round(s); a table shows the median of the rounds and their min – max. A", sz.rounds)
 	p("  p50/p99 is taken over the samples of one round, then the rounds' values are summarised the same way.")
 	p("- Every write is durable: weftd answers after the store's commit is fsynced (group commit, one fdatasync-ed")
 	p("  bbolt transaction per group).")
+	p("- Before each phase the harness waits until weftd is idle (under 5%% of a core over half a second, at most %s),", settleLimit)
+	p("  so that a phase does not pay for the work the previous one left to weftd's controllers.")
+	p("- Other work on the machine shows in the load average above: with a load near or above the number of CPUs,")
+	p("  figures swing widely from round to round (see each min – max).")
+	p("- CPU rows: weftd's user+system time (`/proc/<pid>/stat`) and the harness's own (`getrusage`) over the phase,")
+	p("  divided by what the phase did. They tell where the two cores went: to weftd, or to the client side.")
 	p("")
 
 	notes := map[string][]string{
 		areaApply: {
 			"Objects are ConfigMaps, Services and Deployments in turn, built in Go and sent with `client.Apply` (weftctl's apply: weftd gets, then creates) into a fresh namespace each round, so every apply creates.",
+			"The Deployments have `replicas: 0`: weftd's controllers make their ReplicaSets but no pods, so the figures are the API server's and the phases after it do not compete with pods being made in the background (that is for the workloads benchmarks).",
 		},
 		areaLatency: {
 			"One client creates ConfigMaps one after the other (after 20 unmeasured warm-up creates); each sample is one create, from request to durable acknowledgement.",
@@ -155,18 +169,18 @@ func (r report) markdown() string {
 			"Writes per commit: the acknowledged writes divided by the bbolt transactions committed meanwhile (the txid in the file's meta page, read from outside). Every transaction ends in fdatasync (bbolt syncs twice per commit: data pages, then the meta page).",
 		},
 		areaList: {
-			fmt.Sprintf("%s pods (one container each, labels `app=bench`, `bucket=00`…`99`) are created once before the first round; pods are only stored, nothing runs them.", count(sz.pods)),
+			fmt.Sprintf("%s pods (one container each, labels `app=bench`, `bucket=00`…`99`) are created once before the first round. They are bound to a node that does not exist (`spec.nodeName: %s`), so they are only stored: the scheduler leaves them alone and nothing runs them.", count(sz.pods), noNode),
 			"`client.List` is what weftctl and the controllers pay: it decodes and checks every item. The raw JSON row is a GET of the same path with `client.Raw`, read but not decoded: weftd's part plus the transfer.",
 			"The label-selected list is filtered in weftd (which still reads and decodes every pod of the namespace).",
 			fmt.Sprintf("Lists are repeated up to %d times (full) and %d times (selected) per round, within a time budget of %s and %s (at least 3 each); the sample counts are below.", sz.fullLists, sz.selectedLists, sz.fullListBudget, sz.selectedBudget),
 		},
 		areaWatch: {
-			fmt.Sprintf("%d watchers (each its own client and connection) watch the pods of a fresh namespace from its current resourceVersion.", sz.watchers),
+			fmt.Sprintf("%d watchers (each its own client and connection) watch the pods of a fresh namespace from its current resourceVersion; the pods written are like the list's (bound to `%s`).", sz.watchers, noNode),
 			fmt.Sprintf("Latency: %d pods are created one at a time; after each create is acknowledged, the harness waits until every watcher has decoded the event. \"acknowledged →\" is from the create's response to the last watcher (0 when all had it before the response arrived); \"sent →\" is from the start of the create.", sz.watchLatency),
 			fmt.Sprintf("Events/s: %s pods are created by %d writers at once; the rate is (creates × watchers) / the time from the first create to the last watcher having the last event. The burst stays below the store's per-watcher buffer (1,024 events), beyond which weftd drops a watcher that reads too slowly and it must re-list.", count(sz.watchBurst), sz.watchWriters),
 		},
 		areaProcess: {
-			"From `/proc/<pid>/status` of weftd after every round has run, before it is stopped.",
+			"From `/proc/<pid>/status` of weftd after every round has run, before it is stopped. weftd's memory grows with what it stores when its controllers cache whole objects (the garbage collector watches ConfigMaps, Secrets, pods and more), so read it with the revision and file size beside it.",
 		},
 	}
 	for _, area := range areaOrder {
@@ -203,7 +217,7 @@ func (r report) markdown() string {
 	}
 
 	r.storeSection(p)
-	reproduceSection(p)
+	r.reproduceSection(p)
 
 	p("## Not measured yet")
 	p("")
@@ -258,21 +272,28 @@ func (r report) storeSection(p func(string, ...any)) {
 	p("")
 }
 
-func reproduceSection(p func(string, ...any)) {
+func (r report) reproduceSection(p func(string, ...any)) {
 	p("## Reproducing a row by hand")
 	p("")
 	p("Start weftd with a throw-away data directory (HOME too, so that it does not write `~/.weft/config`):")
 	p("")
 	p("```sh")
 	p("make build")
-	p("D=$(mktemp -d); HOME=$D bin/weftd --data-dir $D --api-addr 127.0.0.1:7780 &")
+	start := "HOME=$D bin/weftd --data-dir $D --api-addr 127.0.0.1:7780"
+	for _, l := range r.listeners {
+		if l != "api-addr" {
+			start += " --" + l + " 127.0.0.1:0"
+		}
+	}
+	p("D=$(mktemp -d); %s &", start)
 	p("TOKEN=$(sed -n 's/^token: //p' $D/weftctl.yaml); API=http://127.0.0.1:7780")
 	p("curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' -X POST $API/api/v1/namespaces \\")
 	p("  -d '{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"hey\"}}' >/dev/null")
 	p("```")
 	p("")
-	p("Sustained durable writes with 64 concurrent writers (hey from Debian, `apt-get install hey`; each POST creates")
-	p("a ConfigMap with a generated name; compare hey's `Requests/sec` with the row, and check that every status is 201):")
+	p("Sustained durable writes with 64 concurrent writers, the \"plain net/http POST\" row (hey from Debian, `apt-get")
+	p("install hey`). Each POST creates a ConfigMap with a generated name; weftd generates 5 random characters and does")
+	p("not retry a name that is taken, so at this count some hundred answers are 409 AlreadyExists: count the 201s.")
 	p("")
 	p("```sh")
 	p("hey -z 10s -c 64 -m POST -T application/json -H \"Authorization: Bearer $TOKEN\" \\")
@@ -291,17 +312,24 @@ func reproduceSection(p func(string, ...any)) {
 	p("")
 }
 
+// listenText is "`--api-addr`, `--dns-addr`".
+func listenText(flags []string) string {
+	out := make([]string, len(flags))
+	for i, f := range flags {
+		out[i] = "`--" + f + "`"
+	}
+	return strings.Join(out, ", ")
+}
+
 // num formats a value for its unit: seconds and milliseconds with enough
 // digits to compare, rates as whole numbers with thousands separators.
 func num(v float64, unit string) string {
 	switch {
 	case math.IsNaN(v):
 		return "—"
-	case unit == "ms" && v < 10, unit == "s" && v < 10:
+	case v < 10 && (unit == "s" || unit == "ms" || unit == "µs"):
 		return strconv.FormatFloat(v, 'f', 2, 64)
-	case unit == "ms" || unit == "s" || unit == "MiB" || strings.HasSuffix(unit, "/commit"):
-		return strconv.FormatFloat(v, 'f', 1, 64)
-	case v < 100:
+	case v < 100, unit == "MiB", strings.HasSuffix(unit, "/commit"):
 		return strconv.FormatFloat(v, 'f', 1, 64)
 	}
 	return count(int(math.Round(v)))
@@ -334,6 +362,18 @@ func roundsText(s spread, unit string) string {
 	return fmt.Sprintf("(%d rounds: %s – %s)", s.N, num(s.Min, unit), num(s.Max, unit))
 }
 
+// countBelow counts the values under limit.
+func countBelow(values []float64, limit float64) int {
+	n := 0
+	for _, v := range values {
+		if v < limit {
+			n++
+		}
+	}
+	return n
+}
+
+// metMissed judges a median against a target: the verdict the report gives.
 func metMissed(v, atLeast float64) string {
 	if v >= atLeast {
 		return "met"

@@ -49,3 +49,6 @@ func millis(ds []time.Duration) []float64 {
 	}
 	return out
 }
+
+// micros is d in microseconds.
+func micros(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }

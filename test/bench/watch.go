@@ -108,6 +108,10 @@ func (b *bench) benchWatch(ctx context.Context, round int) error {
 	before := delivered.Load()
 	var next atomic.Int64
 	next.Store(int64(b.sz.watchLatency))
+	meter, err := b.w.startCPU()
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	err = parallel(len(clients), func(w int) error {
 		for i := next.Add(1) - 1; i < int64(total); i = next.Add(1) - 1 {
@@ -126,12 +130,19 @@ func (b *bench) benchWatch(ctx context.Context, round int) error {
 		}
 	}
 	took := time.Since(start)
-	events := delivered.Load() - before
+	events := float64(delivered.Load() - before)
+	weftdCPU, selfCPU, err := meter.stop()
+	if err != nil {
+		return err
+	}
 
 	w := b.sz.watchers
 	b.recordLatency(areaWatch, fmt.Sprintf("create acknowledged → all %d watchers have the event", w), fromAck)
 	b.recordLatency(areaWatch, fmt.Sprintf("create sent → all %d watchers have the event", w), fromStart)
-	b.res.add(areaWatch, fmt.Sprintf("burst of %s creates from %d writers → %d watchers: events delivered", count(b.sz.watchBurst), len(clients), w), "events/s", float64(events)/took.Seconds())
+	what := fmt.Sprintf("burst of %s creates from %d writers → %d watchers", count(b.sz.watchBurst), len(clients), w)
+	b.res.add(areaWatch, what+": events delivered", "events/s", events/took.Seconds())
+	b.res.add(areaWatch, what+": weftd CPU per event delivered", "µs", micros(weftdCPU)/events)
+	b.res.add(areaWatch, what+": harness CPU per event (watchers decoding, writers)", "µs", micros(selfCPU)/events)
 	return nil
 }
 

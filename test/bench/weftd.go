@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,23 +34,59 @@ func buildWeftd(ctx context.Context, root, dir string) (string, error) {
 	return bin, nil
 }
 
-// weftd is a running weftd process.
-type weftd struct {
-	cmd     *exec.Cmd
-	dataDir string
-	url     string
-	token   string
-	log     *lockedBuffer // its stderr (zap's JSON lines)
-	exited  chan struct{}
+// listenFlags returns the flags of bin that take a listen address ("-api-addr",
+// "-dns-addr", ...), read from its -h output, so that every listener weftd
+// has, now or later, can be put on 127.0.0.1:0 instead of a fixed port that
+// another weftd on the machine may hold.
+func listenFlags(ctx context.Context, bin string) ([]string, error) {
+	out, _ := exec.CommandContext(ctx, bin, "-h").CombinedOutput() // the flag package exits 2 after -h
+	flags := parseAddrFlags(string(out))
+	if !slices.Contains(flags, "api-addr") {
+		return nil, fmt.Errorf("%s -h lists no -api-addr flag:\n%s", bin, out)
+	}
+	return flags, nil
 }
 
-// startWeftd starts bin on 127.0.0.1:0 with dataDir and waits until it
-// serves. HOME points into dataDir so that weftd never writes the user's
-// ~/.weft/config. The process is killed if the harness dies (see
-// setDeathSignal); stop ends it on every ordinary exit path.
+// parseAddrFlags picks the names of flags ending in -addr from the flag
+// package's usage text ("  -dns-addr string").
+func parseAddrFlags(usage string) []string {
+	var out []string
+	for line := range strings.Lines(usage) {
+		f := strings.Fields(line)
+		if len(f) > 0 && strings.HasPrefix(f[0], "-") && strings.HasSuffix(f[0], "-addr") {
+			out = append(out, strings.TrimLeft(f[0], "-"))
+		}
+	}
+	return out
+}
+
+// weftd is a running weftd process.
+type weftd struct {
+	cmd       *exec.Cmd
+	listeners []string // its -*-addr flags, all given 127.0.0.1:0
+	dataDir   string
+	url       string
+	token     string
+	log       *lockedBuffer // its stderr (zap's JSON lines)
+	exited    chan struct{}
+}
+
+// startWeftd starts bin with dataDir and every listener (see listenFlags)
+// on 127.0.0.1:0, and waits until it serves. HOME points into dataDir so
+// that weftd never writes the user's ~/.weft/config. The process is killed
+// if the harness dies (see setDeathSignal); stop ends it on every ordinary
+// exit path.
 func startWeftd(ctx context.Context, bin, dataDir string) (*weftd, error) {
-	w := &weftd{dataDir: dataDir, log: &lockedBuffer{}, exited: make(chan struct{})}
-	w.cmd = exec.Command(bin, "--data-dir", dataDir, "--api-addr", "127.0.0.1:0")
+	listeners, err := listenFlags(ctx, bin)
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"--data-dir", dataDir}
+	for _, name := range listeners {
+		args = append(args, "--"+name, "127.0.0.1:0")
+	}
+	w := &weftd{listeners: listeners, dataDir: dataDir, log: &lockedBuffer{}, exited: make(chan struct{})}
+	w.cmd = exec.Command(bin, args...)
 	w.cmd.Env = append(os.Environ(), "HOME="+dataDir)
 	w.cmd.Stderr = w.log
 	setDeathSignal(w.cmd)
@@ -145,6 +182,60 @@ func parseStatusKB(status []byte, name string) int64 {
 		}
 	}
 	return 0
+}
+
+// cpu returns the CPU time weftd has used (user and system), from
+// /proc/<pid>/stat in clock ticks of 1/100 s (Linux's USER_HZ).
+func (w *weftd) cpu() (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", w.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	return parseStatCPU(b)
+}
+
+// parseStatCPU reads utime and stime, fields 14 and 15 of /proc/<pid>/stat
+// (counted after the command name, which may hold spaces).
+func parseStatCPU(stat []byte) (time.Duration, error) {
+	s := string(stat)
+	i := strings.LastIndexByte(s, ')')
+	f := strings.Fields(s[i+1:]) // f[0] is field 3
+	if i < 0 || len(f) < 13 {
+		return 0, fmt.Errorf("unexpected /proc/<pid>/stat: %.80q", s)
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, fmt.Errorf("/proc/<pid>/stat: %w", err)
+	}
+	return time.Duration(utime+stime) * (time.Second / 100), nil
+}
+
+// selfCPU is the CPU time the harness has used: the load generator's cost.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// cpuMeter measures the CPU time weftd and the harness use between start
+// and stop.
+type cpuMeter struct {
+	w           *weftd
+	weftd, self time.Duration
+}
+
+func (w *weftd) startCPU() (*cpuMeter, error) {
+	c, err := w.cpu()
+	return &cpuMeter{w: w, weftd: c, self: selfCPU()}, err
+}
+
+// stop returns the CPU time used since start by weftd and by the harness.
+func (m *cpuMeter) stop() (weftd, self time.Duration, err error) {
+	c, err := m.w.cpu()
+	return c - m.weftd, selfCPU() - m.self, err
 }
 
 // commits returns how many read-write transactions weftd's store has

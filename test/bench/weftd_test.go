@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 
 	boltstore "github.com/weft-mesh/weft/controlplane/store/bbolt"
 )
@@ -73,5 +75,39 @@ func TestParseStatusKB(t *testing.T) {
 	}
 	if got := parseStatusKB(status, "VmSwap:"); got != 0 {
 		t.Errorf("VmSwap = %d, want 0 (absent)", got)
+	}
+}
+
+func TestParseStatCPU(t *testing.T) {
+	// pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime ...
+	stat := []byte("4242 (weft d) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 9 0 123 0 0\n")
+	got, err := parseStatCPU(stat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 3250 * time.Millisecond; got != want {
+		t.Errorf("parseStatCPU = %v, want %v", got, want)
+	}
+	if _, err := parseStatCPU([]byte("garbage")); err == nil {
+		t.Error("parseStatCPU accepted garbage")
+	}
+}
+
+func TestParseAddrFlags(t *testing.T) {
+	usage := `Usage of weftd:
+  -api-addr string
+    	address of the API (HTTP); port 0 picks a free one (default "127.0.0.1:7780")
+  -data-dir string
+    	directory for the store, tokens and the client config (default ".weft")
+  -dns-addr string
+    	address of the cluster DNS (UDP and TCP); port 0 picks a free one; "" turns it off (default "127.0.0.1:10053")
+  -dns-upstream string
+    	comma-separated resolvers for names outside the cluster
+  -debug
+    	log at debug level
+`
+	got := parseAddrFlags(usage)
+	if want := []string{"api-addr", "dns-addr"}; !slices.Equal(got, want) {
+		t.Errorf("parseAddrFlags = %q, want %q", got, want)
 	}
 }

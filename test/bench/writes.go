@@ -56,16 +56,14 @@ func (b *bench) benchSustained(ctx context.Context, round int) error {
 		return err
 	}
 	clients := b.clients(b.sz.sustainedWriters)
-	rate, perCommit, err := b.sustain(ctx, len(clients), func(ctx context.Context, i int, name string) error {
-		_, _, err := clients[i].Create(ctx, configMap(ns, name))
-		return err
-	})
+	err := b.sustain(ctx, fmt.Sprintf("%d concurrent writers for %s, client.Create", len(clients), b.sz.sustainedFor), len(clients),
+		func(ctx context.Context, i int, name string) error {
+			_, _, err := clients[i].Create(ctx, configMap(ns, name))
+			return err
+		})
 	if err != nil {
 		return err
 	}
-	what := fmt.Sprintf("%d concurrent writers for %s, client.Create", len(clients), b.sz.sustainedFor)
-	b.res.addTarget(areaSustained, what+": acknowledged writes/s", "writes/s", rate, writeTarget)
-	b.res.add(areaSustained, what+": writes per commit (fsync)", "writes/commit", perCommit)
 
 	// The same load from a lean generator, as hey would make it: the body
 	// is written once per request from a template and the answer is only
@@ -84,25 +82,23 @@ func (b *bench) benchSustained(ctx context.Context, round int) error {
 		return err
 	}
 	before, after, _ := strings.Cut(string(js), "@NAME@")
-	rate, perCommit, err = b.sustain(ctx, len(raw), func(ctx context.Context, i int, name string) error {
-		return rawCreate(ctx, raw[i], url, b.w.token, before+"raw-"+name+after)
-	})
-	if err != nil {
-		return err
-	}
-	what = fmt.Sprintf("%d concurrent writers for %s, plain net/http POST (no client encoding or decoding)", len(raw), b.sz.sustainedFor)
-	b.res.addTarget(areaSustained, what+": acknowledged writes/s", "writes/s", rate, writeTarget)
-	b.res.add(areaSustained, what+": writes per commit (fsync)", "writes/commit", perCommit)
-	return nil
+	return b.sustain(ctx, fmt.Sprintf("%d concurrent writers for %s, plain net/http POST", len(raw), b.sz.sustainedFor), len(raw),
+		func(ctx context.Context, i int, name string) error {
+			return rawCreate(ctx, raw[i], url, b.w.token, before+"raw-"+name+after)
+		})
 }
 
 // sustain calls create from n writers in a loop for sz.sustainedFor, each
-// call with a new name, and returns the writes acknowledged per second and
-// per commit of the store.
-func (b *bench) sustain(ctx context.Context, n int, create func(ctx context.Context, writer int, name string) error) (rate, perCommit float64, err error) {
+// call with a new name, and records the writes acknowledged per second, per
+// commit of the store, and the CPU time weftd and the harness spent per write.
+func (b *bench) sustain(ctx context.Context, what string, n int, create func(ctx context.Context, writer int, name string) error) error {
 	commits0, err := b.w.commits()
 	if err != nil {
-		return 0, 0, fmt.Errorf("read the store's commit count: %w", err)
+		return fmt.Errorf("read the store's commit count: %w", err)
+	}
+	meter, err := b.w.startCPU()
+	if err != nil {
+		return err
 	}
 	var next, done atomic.Int64
 	start := time.Now()
@@ -119,14 +115,22 @@ func (b *bench) sustain(ctx context.Context, n int, create func(ctx context.Cont
 	})
 	took := time.Since(start)
 	if err != nil {
-		return 0, 0, err
+		return err
+	}
+	weftdCPU, selfCPU, err := meter.stop()
+	if err != nil {
+		return err
 	}
 	commits1, err := b.w.commits()
 	if err != nil {
-		return 0, 0, fmt.Errorf("read the store's commit count: %w", err)
+		return fmt.Errorf("read the store's commit count: %w", err)
 	}
 	writes := float64(done.Load())
-	return writes / took.Seconds(), writes / float64(max(commits1-commits0, 1)), nil
+	b.res.addTarget(areaSustained, what+": acknowledged writes/s", "writes/s", writes/took.Seconds(), writeTarget)
+	b.res.add(areaSustained, what+": writes per commit (fsync)", "writes/commit", writes/float64(max(commits1-commits0, 1)))
+	b.res.add(areaSustained, what+": weftd CPU per write", "µs", micros(weftdCPU)/writes)
+	b.res.add(areaSustained, what+": harness (load generator) CPU per write", "µs", micros(selfCPU)/writes)
+	return nil
 }
 
 // rawCreate POSTs body to url and checks for 201 Created.

@@ -65,7 +65,8 @@ func startWeftd(t *testing.T, dataDir string, extra ...string) *weftd {
 	t.Helper()
 	w := &weftd{t: t, dataDir: dataDir, log: &lockedBuffer{}, exited: make(chan struct{})}
 	w.cmd = exec.Command(filepath.Join(binDir, "weftd"), "--data-dir", dataDir, "--api-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0", "--xds-addr", "127.0.0.1:0",
-		"--agent-addr", "127.0.0.1:0", "--pod-cidr", podCIDR(t), "--node-name", nodeName(dataDir))
+		"--agent-addr", "127.0.0.1:0", "--node-name", nodeName(dataDir))
+	w.cmd.Args = append(w.cmd.Args, networkArgs(extra)...)
 	w.cmd.Args = append(w.cmd.Args, extra...)
 	w.cmd.Env = append(os.Environ(), "HOME="+dataDir) // never touch the real ~/.weft
 	stdout, err := w.cmd.StdoutPipe()
@@ -190,12 +191,29 @@ var cidrs struct {
 	next int
 }
 
-// podCIDR gives every weftd of the run a loopback pod range of its own.
-func podCIDR(t *testing.T) string {
+func nextNet() int {
 	cidrs.Lock()
 	defer cidrs.Unlock()
 	cidrs.next++
-	return fmt.Sprintf("127.%d.0.0/16", 100+cidrs.next)
+	return cidrs.next
+}
+
+// podCIDR gives every node of the run a loopback pod range of its own (host mode).
+func podCIDR(t *testing.T) string {
+	return fmt.Sprintf("127.%d.0.0/16", 100+nextNet())
+}
+
+// networkArgs are weftd's pod network flags: host mode on a loopback range
+// of its own unless the test asks for "--network netns", which gets a
+// private range and a bridge of its own (clusters run side by side).
+func networkArgs(extra []string) []string {
+	for i, a := range extra {
+		if a == "--network" && i+1 < len(extra) && extra[i+1] == "netns" {
+			n := nextNet()
+			return []string{"--pod-cidr", fmt.Sprintf("10.%d.0.0/24", 200+n), "--bridge", fmt.Sprintf("wt%d%d", os.Getpid()%1000, n)}
+		}
+	}
+	return []string{"--network", "host", "--pod-cidr", fmt.Sprintf("127.%d.0.0/16", 100+nextNet())}
 }
 
 // lockedBuffer collects a process's log; safe to read while it writes.
