@@ -212,11 +212,8 @@ func (s *Server) createHandler(w http.ResponseWriter, r *http.Request, info requ
 		return
 	}
 	info.Name = obj.GetName()
-	warnings, err := s.admit(r.Context(), info.Kind, obj, nil)
+	obj, warnings, err := s.createWithWarnings(r.Context(), info.Kind, obj)
 	writeWarnings(w, warnings)
-	if err == nil {
-		obj, err = s.create(r.Context(), info.Kind, "", obj)
-	}
 	s.respond(w, r, info, http.StatusCreated, obj, err)
 }
 
