@@ -13,12 +13,13 @@ import (
 )
 
 // Reset kills every container an agent with this data directory and node
-// name started and removes their files and cgroups and, in netns mode, the
+// name started, and its node gateway (gateway.go), and removes their files
+// and cgroups and, in netns mode, the
 // node's network: every pod's namespace and veth, the host's rules and the
 // bridge (as recorded in the data directory). For tests' cleanup and for
 // retiring a node. The agent must not be running.
 func Reset(dataDir, nodeName string) error {
-	err := runtime.KillAll(filepath.Join(dataDir, "pods"))
+	err := errors.Join(runtime.KillAll(filepath.Join(dataDir, "pods")), resetGateway(dataDir))
 	if nerr := resetNetwork(dataDir); nerr != nil {
 		err = errors.Join(err, nerr)
 	}
@@ -61,7 +62,7 @@ func Reset(dataDir, nodeName string) error {
 func resetNetwork(dataDir string) error {
 	path := filepath.Join(dataDir, networkStateFile)
 	var st networkState
-	if err := readJSONFile(path, &st); err != nil {
+	if err := runtime.ReadJSON(path, &st); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil
 		}

@@ -57,7 +57,7 @@ func (a *Agent) startNetwork(ctx context.Context) (stop func(), err error) {
 	nc := n.Config()
 	// Recorded first: whatever Start makes, Reset can find.
 	st := networkState{Mode: network.ModeNetns, Bridge: nc.Bridge, PodCIDR: nc.PodCIDR, ClusterCIDR: nc.ClusterCIDR}
-	if err := writeJSONFile(filepath.Join(a.cfg.DataDir, networkStateFile), st); err != nil {
+	if err := runtime.WriteJSON(filepath.Join(a.cfg.DataDir, networkStateFile), st); err != nil {
 		return stop, fmt.Errorf("agent: %w", err)
 	}
 	if err := n.Start(ctx); err != nil {
@@ -124,7 +124,7 @@ func (a *Agent) adoptPods(ctx context.Context) error {
 	pods := make([]network.Pod, 0, len(uids))
 	for _, uid := range uids {
 		var rec podRecord
-		_ = readJSONFile(filepath.Join(a.rt.PodDir(uid), podRecordFile), &rec)
+		_ = runtime.ReadJSON(filepath.Join(a.rt.PodDir(uid), podRecordFile), &rec)
 		pods = append(pods, network.Pod{UID: uid, Namespace: rec.Namespace, Name: rec.Name, IP: rec.PodIP})
 	}
 	return a.net.Adopt(ctx, pods)

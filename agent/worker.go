@@ -218,7 +218,7 @@ func (w *podWorker) setup(ctx context.Context, pod *corev1.Pod) error {
 		return fmt.Errorf("pod dir: %w", err)
 	}
 	var rec podRecord
-	_ = readJSONFile(filepath.Join(w.dir(), podRecordFile), &rec)
+	_ = runtime.ReadJSON(filepath.Join(w.dir(), podRecordFile), &rec)
 	var res network.Result
 	var err error
 	if pod.Spec.HostNetwork && w.a.net.Mode() == network.ModeNetns {
@@ -231,7 +231,7 @@ func (w *podWorker) setup(ctx context.Context, pod *corev1.Pod) error {
 		rec.StartTime = time.Now().UTC().Truncate(time.Second)
 	}
 	rec.UID, rec.Namespace, rec.Name, rec.PodIP = w.uid, pod.Namespace, pod.Name, res.IP
-	if err := writeJSONFile(filepath.Join(w.dir(), podRecordFile), rec); err != nil {
+	if err := runtime.WriteJSON(filepath.Join(w.dir(), podRecordFile), rec); err != nil {
 		return err
 	}
 	env := map[string]string{}

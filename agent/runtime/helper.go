@@ -35,7 +35,7 @@ func shimExec(dir string, argv []string) int {
 		return code
 	}
 	var spec Spec
-	if err := readJSON(filepath.Join(dir, specFile), &spec); err != nil {
+	if err := ReadJSON(filepath.Join(dir, specFile), &spec); err != nil {
 		return fail(126, err)
 	}
 	if main {

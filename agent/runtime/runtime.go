@@ -79,7 +79,7 @@ func (r *Runtime) Start(ctx context.Context, uid, name string, attempt int, spec
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("start %s: %w", name, err)
 	}
-	if err := writeJSON(filepath.Join(dir, specFile), spec); err != nil {
+	if err := WriteJSON(filepath.Join(dir, specFile), spec); err != nil {
 		return fmt.Errorf("start %s: %w", name, err)
 	}
 	cmd := exec.CommandContext(ctx, r.shim, "shim", "start", dir)
@@ -137,19 +137,19 @@ func (r *Runtime) Observe(uid string) (map[string]Observed, error) {
 func (r *Runtime) observeAttempt(uid, name string, n int) Observed {
 	dir := r.AttemptDir(uid, name, n)
 	o := Observed{Attempt: n}
-	_ = readJSON(filepath.Join(dir, specFile), &o.Spec)
+	_ = ReadJSON(filepath.Join(dir, specFile), &o.Spec)
 	var st State
-	if readJSON(filepath.Join(dir, stateFile), &st) == nil {
+	if ReadJSON(filepath.Join(dir, stateFile), &st) == nil {
 		o.State = &st
 	}
 	var ex Exit
-	if readJSON(filepath.Join(dir, exitFile), &ex) == nil {
+	if ReadJSON(filepath.Join(dir, exitFile), &ex) == nil {
 		o.Exit = &ex
 		return o
 	}
 	if o.State != nil && !alive(st.ShimPID) {
 		// Re-check: the shim may have written its exit status and gone.
-		if readJSON(filepath.Join(dir, exitFile), &ex) == nil {
+		if ReadJSON(filepath.Join(dir, exitFile), &ex) == nil {
 			o.Exit = &ex
 			return o
 		}
@@ -158,7 +158,7 @@ func (r *Runtime) observeAttempt(uid, name string, n int) Observed {
 		}
 		ex = Exit{ExitCode: 137, Reason: ReasonUnknown, Message: "the container's shim is gone; its state could not be determined",
 			StartedAt: st.StartedAt, FinishedAt: time.Now().UTC()}
-		_ = writeJSON(filepath.Join(dir, exitFile), ex)
+		_ = WriteJSON(filepath.Join(dir, exitFile), ex)
 		o.Exit = &ex
 	}
 	return o
@@ -325,9 +325,9 @@ func (r *Runtime) RemovePod(uid string) error {
 // killAttempt kills a run's program, group and shim and removes its cgroup.
 func killAttempt(dir string) error {
 	var spec Spec
-	_ = readJSON(filepath.Join(dir, specFile), &spec)
+	_ = ReadJSON(filepath.Join(dir, specFile), &spec)
 	var st State
-	if readJSON(filepath.Join(dir, stateFile), &st) == nil {
+	if ReadJSON(filepath.Join(dir, stateFile), &st) == nil {
 		if processIs(st.PID, st.StartTicks) {
 			_ = syscall.Kill(-st.PID, syscall.SIGKILL)
 		}

@@ -103,7 +103,7 @@ func exists(p string) bool { _, err := os.Stat(p); return err == nil }
 func shimRun(dir string) int {
 	signal.Ignore(syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGPIPE)
 	var spec Spec
-	if err := readJSON(filepath.Join(dir, specFile), &spec); err != nil {
+	if err := ReadJSON(filepath.Join(dir, specFile), &spec); err != nil {
 		fmt.Fprintln(os.Stderr, "shim:", err)
 		return 1
 	}
@@ -131,7 +131,7 @@ func shimRun(dir string) int {
 	}
 	pid := cmd.Process.Pid
 	st := State{PID: pid, ShimPID: os.Getpid(), StartTicks: startTicks(pid), StartedAt: started}
-	if err := writeJSON(filepath.Join(dir, stateFile), st); err != nil {
+	if err := WriteJSON(filepath.Join(dir, stateFile), st); err != nil {
 		fmt.Fprintln(os.Stderr, "shim:", err)
 	}
 	var wg sync.WaitGroup
@@ -178,7 +178,7 @@ func shimRun(dir string) int {
 }
 
 func writeExit(dir string, ex Exit) int {
-	if err := writeJSON(filepath.Join(dir, exitFile), ex); err != nil {
+	if err := WriteJSON(filepath.Join(dir, exitFile), ex); err != nil {
 		fmt.Fprintln(os.Stderr, "shim:", err)
 		return 1
 	}

@@ -92,7 +92,8 @@ const (
 	shimLogFile    = "shim.log"
 )
 
-func readJSON(path string, v any) error {
+// ReadJSON reads a JSON file written by WriteJSON.
+func ReadJSON(path string, v any) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -103,8 +104,8 @@ func readJSON(path string, v any) error {
 	return nil
 }
 
-// writeJSON writes atomically: readers see the old file or the whole new one.
-func writeJSON(path string, v any) error {
+// WriteJSON writes atomically: readers see the old file or the whole new one.
+func WriteJSON(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -45,6 +46,12 @@ func httpbinHandler() http.Handler {
 func static(root, tag string) http.Handler {
 	if tag == "" {
 		tag = "latest"
+	}
+	if !servesVolume(root) {
+		// The host's own directory is not the image's: serve only the
+		// image's welcome page (a host with Debian's nginx has an
+		// index.html there that the nginx image would not).
+		root = os.DevNull
 	}
 	files := http.FileServer(http.Dir(root))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -87,4 +94,26 @@ func welcome(tag string) string {
 </body>
 </html>
 `, "TAG", tag)
+}
+
+// servesVolume reports whether root is where a volume is mounted in this
+// container (the agent bind-mounts volumes at their mountPath in a private
+// mount namespace), or an explicit directory the host owns for us
+// (WEFT_STATIC_ROOT=any). Without either, root is the host's directory.
+func servesVolume(root string) bool {
+	if os.Getenv("WEFT_STATIC_ROOT") != "" {
+		return true
+	}
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return false
+	}
+	clean := filepath.Clean(root)
+	for _, line := range strings.Split(string(b), "\n") {
+		// id parent major:minor root mountpoint options ...
+		if f := strings.Fields(line); len(f) > 4 && f[4] == clean {
+			return true
+		}
+	}
+	return false
 }

@@ -44,6 +44,16 @@ func TestFlaskapp(t *testing.T) {
 
 func TestStatic(t *testing.T) {
 	root := t.TempDir()
+	// A host directory that is no volume is not served...
+	if err := os.WriteFile(filepath.Join(root, "index.html"), []byte("host's"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := get(t, static(root, "1.14"), "/"); !strings.Contains(body, "Welcome to nginx!") {
+		t.Fatalf("served the host's directory: %q", body)
+	}
+	os.Remove(filepath.Join(root, "index.html"))
+	// ...one the agent hands over is.
+	t.Setenv("WEFT_STATIC_ROOT", "1")
 	h := static(root, "1.14")
 	resp, body := get(t, h, "/")
 	if resp.Header.Get("Server") != "nginx/1.14" || !strings.Contains(body, "Welcome to nginx!") {
