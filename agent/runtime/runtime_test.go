@@ -99,10 +99,20 @@ func TestStopSendsTermThenKill(t *testing.T) {
 	t.Parallel()
 	r := newRuntime(t)
 	ctx := context.Background()
-	// Ignores SIGTERM: needs the SIGKILL after the grace period.
-	spec := Spec{Args: []string{"sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"}}
+	// Ignores SIGTERM: needs the SIGKILL after the grace period. The
+	// marker says the trap is set (a SIGTERM before it would just kill sh).
+	marker := filepath.Join(t.TempDir(), "trapped")
+	spec := Spec{Args: []string{"sh", "-c", "trap '' TERM; touch " + marker + "; while true; do sleep 0.1; done"}}
 	if err := r.Start(ctx, "pod3", "c", 0, spec); err != nil {
 		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(marker); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the container never set its SIGTERM trap")
+		}
 	}
 	start := time.Now()
 	if err := r.Stop(ctx, "pod3", "c", 300*time.Millisecond); err != nil {
