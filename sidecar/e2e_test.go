@@ -71,14 +71,24 @@ func withRoute(r xdstest.Resources, rc *routev3.RouteConfiguration, services ...
 // with HTTP_PROXY set.
 func start(t testing.TB, res xdstest.Resources) *env {
 	t.Helper()
+	return startWith(t, res, nil)
+}
+
+// startWith is start with the proxy's config adjusted by opt.
+func startWith(t testing.TB, res xdstest.Resources, opt func(*sidecar.Config)) *env {
+	t.Helper()
 	srv := xdstest.NewServer(t, "")
 	srv.Set(t, nodeID, res)
-	p, err := sidecar.New(sidecar.Config{
+	cfg := sidecar.Config{
 		XDSAddr: srv.Addr, NodeID: nodeID, PodIP: "127.0.0.1", Mode: "sidecar", Network: "host",
 		OutboundAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", StatsAddr: "127.0.0.1:0", ReadyAddr: "127.0.0.1:0",
 		AccessLog: "off", Logger: zap.NewNop(), Labels: map[string]string{"app": "sleep", "version": "v1"},
 		XDSBackoffBase: 20 * time.Millisecond, XDSBackoffMax: 200 * time.Millisecond, DrainTime: 2 * time.Second,
-	})
+	}
+	if opt != nil {
+		opt(&cfg)
+	}
+	p, err := sidecar.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

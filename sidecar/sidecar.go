@@ -64,6 +64,8 @@ type Config struct {
 	LogLevel string
 	// XDSBackoffBase and XDSBackoffMax tune reconnects (tests shorten them).
 	XDSBackoffBase, XDSBackoffMax time.Duration
+	// XDSDelta selects incremental ADS (DeltaAggregatedResources).
+	XDSDelta bool
 }
 
 // Validate checks the config and fills defaults.
@@ -244,7 +246,7 @@ func (p *Proxy) Start(ctx context.Context) error {
 	src := &admin.Source{Snapshots: &p.snaps, Metrics: p.metrics, Level: p.level, Addrs: p.listeners.Addrs,
 		Ready: p.ready.Load, Draining: p.draining.Load, Quit: p.Quit}
 	p.xds = xdsclient.New(xdsclient.Config{Addr: p.cfg.XDSAddr, Node: p.Node(), TokenFile: p.cfg.TokenFile,
-		OnUpdate: p.apply, Logger: p.log, BackoffBase: p.cfg.XDSBackoffBase, BackoffMax: p.cfg.XDSBackoffMax})
+		OnUpdate: p.apply, Logger: p.log, BackoffBase: p.cfg.XDSBackoffBase, BackoffMax: p.cfg.XDSBackoffMax, Delta: p.cfg.XDSDelta})
 	src.XDS = p.xds
 	for _, s := range []struct {
 		name, addr string

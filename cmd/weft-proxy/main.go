@@ -17,6 +17,8 @@
 //	--network        netns | host (default host) [WEFT_NETWORK]: netns uses iptables +
 //	                 SO_ORIGINAL_DST, host serves outbound HTTP as an HTTP proxy on the
 //	                 pod IP, and puts admin, stats and readiness on the pod IP too
+//	--xds-delta      use incremental (delta) ADS instead of state of the world
+//	                 (default false) [XDS_DELTA]
 //	--token-file     bearer token sent to the control plane, re-read at each connect
 //	--admin-addr     admin API (default 127.0.0.1:15000); "" disables
 //	--stats-addr     Prometheus /stats/prometheus (default :15090); "" disables
@@ -71,6 +73,7 @@ func parse(args []string) (sidecar.Config, error) {
 	fs.StringVar(&podNS, "pod-namespace", os.Getenv("POD_NAMESPACE"), "pod namespace (default node id)")
 	fs.StringVar(&cfg.Mode, "mode", "sidecar", "sidecar | gateway")
 	fs.StringVar(&cfg.Network, "network", envOr("WEFT_NETWORK", "host"), "netns | host [WEFT_NETWORK]")
+	fs.BoolVar(&cfg.XDSDelta, "xds-delta", os.Getenv("XDS_DELTA") == "true", "incremental (delta) ADS instead of state of the world [XDS_DELTA]")
 	fs.StringVar(&cfg.TokenFile, "token-file", "", "file holding the bearer token for the control plane")
 	fs.StringVar(&cfg.AdminAddr, "admin-addr", "127.0.0.1:15000", "admin API address")
 	fs.StringVar(&cfg.StatsAddr, "stats-addr", ":15090", "Prometheus metrics address")

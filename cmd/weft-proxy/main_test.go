@@ -11,8 +11,11 @@ func TestParse(t *testing.T) {
 	if cfg.NodeID != "sidecar~127.0.0.7~sleep-7d9f-abcde.default~default.svc.cluster.local" {
 		t.Errorf("node id = %q", cfg.NodeID)
 	}
-	if cfg.OutboundAddr != "127.0.0.7:15001" || cfg.BindIP != "127.0.0.7" || cfg.Labels["version"] != "v1" {
+	if cfg.OutboundAddr != "127.0.0.7:15001" || cfg.BindIP != "127.0.0.7" || cfg.Labels["version"] != "v1" || cfg.XDSDelta {
 		t.Errorf("cfg = %+v", cfg)
+	}
+	if cfg, err := parse([]string{"--xds-addr", "h:1", "--node-id", "sidecar~1.2.3.4~a.b~b.svc.cluster.local", "--xds-delta"}); err != nil || !cfg.XDSDelta {
+		t.Errorf("--xds-delta: %+v %v", cfg, err)
 	}
 	for _, bad := range [][]string{
 		{"--node-id", "x"},

@@ -8,6 +8,15 @@
 // WebSocket upgrades, gRPC trailers and streaming — then writes the access
 // log and metrics.
 //
+// The connection manager's stream timeouts are enforced per request:
+// stream_idle_timeout (no bytes either way: 408 "stream timeout", flag SI,
+// before the response starts, a reset after) and request_timeout (the
+// whole request not received: 408 "request timeout"). Upgraded (WebSocket)
+// streams are bound by the route's timeouts only. An upstream that ends
+// mid-response resets the downstream stream with flag UC (connection
+// termination) or UR (stream reset). per_connection_buffer_limit_bytes of
+// the listener bounds the request body buffered for retries and mirrors.
+//
 // The per-request state is pooled and the copy buffers shared, so a plain
 // proxied request allocates little beyond what net/http itself does.
 package httpproxy

@@ -32,6 +32,8 @@ const (
 	FlagTimeout          = "UT"
 	FlagConnectFailure   = "UF"
 	FlagReset            = "UR"
+	FlagConnTermination  = "UC"
+	FlagStreamIdle       = "SI"
 	FlagDelayInjected    = "DI"
 	FlagFaultInjected    = "FI"
 	FlagNoCluster        = "NC"
@@ -45,7 +47,8 @@ type Options struct {
 	AccessLog *accesslog.Logger
 	Logger    *zap.Logger
 	// BodyBufferLimit bounds request bodies buffered for retries and
-	// mirrors (default 1 MiB, Envoy's default buffer limit).
+	// mirrors (default 1 MiB, Envoy's default buffer limit) when the
+	// listener sets no per_connection_buffer_limit_bytes.
 	BodyBufferLimit int64
 	// MaxMirrors bounds concurrent mirrored requests (default 64).
 	MaxMirrors int
@@ -83,15 +86,20 @@ func (p *Proxy) WaitMirrors() { p.mirrorWG.Wait() }
 
 // exchange is the per-request state, pooled.
 type exchange struct {
-	p     *Proxy
-	w     http.ResponseWriter
-	r     *http.Request
-	ci    *dataplane.ConnInfo
-	hcm   *xdsresource.HTTPConnectionManager
-	snap  *dataplane.Snapshot
-	entry accesslog.Entry
-	flags [4]string
-	nflag int
+	p    *Proxy
+	w    http.ResponseWriter
+	r    *http.Request
+	ci   *dataplane.ConnInfo
+	hcm  *xdsresource.HTTPConnectionManager
+	snap *dataplane.Snapshot
+	// ctx is the stream's context: the request's, cancelled with a cause
+	// when a connection manager timeout expires (watch).
+	ctx      context.Context
+	watch    *watch
+	respBody activityReader
+	entry    accesslog.Entry
+	flags    [4]string
+	nflag    int
 
 	rt      *router.Route
 	wc      *xdsresource.WeightedCluster
@@ -110,15 +118,24 @@ type exchange struct {
 
 var exchanges = sync.Pool{New: func() any { return new(exchange) }}
 
-// countingReader counts request body bytes read.
+// countingReader counts request body bytes read, touches the stream's
+// watch, and disarms request_timeout at the end of the body.
 type countingReader struct {
-	r io.Reader
-	n int64
+	r  io.Reader
+	n  int64
+	wt *watch
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	if n > 0 {
+		c.wt.touch()
+	}
+	if err == io.EOF {
+		c.wt.readingBody(false)
+		c.wt.requestDone()
+	}
 	return n, err
 }
 
@@ -129,7 +146,12 @@ func (p *Proxy) Serve(w http.ResponseWriter, r *http.Request, ci *dataplane.Conn
 	x := exchanges.Get().(*exchange)
 	*x = exchange{p: p, w: w, r: r, ci: ci, hcm: hcm, snap: p.snaps.Load()}
 	x.entry.Start = time.Now()
+	ctx, cancel := context.WithCancelCause(r.Context())
+	x.ctx = ctx
+	x.watch = newWatch(w, cancel, hcm.StreamIdleTimeout, hcm.RequestTimeout)
 	x.serve()
+	x.watch.stop()
+	cancel(nil)
 	x.finish()
 	if x.bodyBuf != nil {
 		bufpool.Put(x.bodyBuf)
@@ -222,10 +244,9 @@ func (x *exchange) serve() {
 				t := time.NewTimer(f.Delay)
 				select {
 				case <-t.C:
-				case <-r.Context().Done():
+				case <-x.ctx.Done():
 					t.Stop()
-					x.flag(FlagDownstreamCancel)
-					e.Code = 0
+					x.localFor(x.ctxOutcome())
 					return
 				}
 			}
@@ -251,7 +272,7 @@ func (x *exchange) serve() {
 	}
 
 	// Timeout: the route's, bounded by grpc-timeout when configured.
-	ctx := r.Context()
+	ctx := x.ctx
 	timeout := ra.Timeout
 	if ra.GRPCTimeoutHeaderMax != nil && x.grpc {
 		if d, ok := parseGRPCTimeout(r.Header.Get("Grpc-Timeout")); ok {
@@ -268,6 +289,8 @@ func (x *exchange) serve() {
 	}
 
 	if upgrade := x.upgradeType(ra); upgrade != "" {
+		// Upgraded streams are bound by the route's timeouts only.
+		x.watch.stop()
 		x.websocket(ctx, &req, upgrade)
 		return
 	}
@@ -346,11 +369,17 @@ func (x *exchange) readBody() bool {
 	if r.Body == nil || r.Body == http.NoBody || (r.ContentLength == 0 && r.ProtoMajor == 1 && len(r.TransferEncoding) == 0) {
 		x.ureq.Body = nil
 		x.ureq.ContentLength = 0
+		x.watch.requestDone()
 		return true
 	}
-	x.reqBody = countingReader{r: r.Body}
+	x.reqBody = countingReader{r: r.Body, wt: x.watch}
+	x.watch.readingBody(true)
+	limit := x.p.limit
+	if l := x.ci.Listener; l != nil && l.BufferLimit > 0 {
+		limit = l.BufferLimit
+	}
 	needReplay := x.rt.Retry != nil && x.rt.Retry.NumRetries > 0 || len(x.rt.Route.Route.Mirrors) > 0
-	if !needReplay || r.ContentLength < 0 || r.ContentLength > x.p.limit {
+	if !needReplay || r.ContentLength < 0 || r.ContentLength > limit {
 		x.ureq.Body = &x.reqBody
 		return true
 	}
@@ -363,10 +392,15 @@ func (x *exchange) readBody() bool {
 		buf = make([]byte, n)
 	}
 	if _, err := io.ReadFull(&x.reqBody, buf); err != nil {
+		if out := x.ctxOutcome(); out != outCancelled && x.ctx.Err() != nil {
+			x.localFor(out)
+			return false
+		}
 		x.flag(FlagDownstreamCancel)
 		x.entry.Code = 0
 		return false
 	}
+	x.watch.requestDone()
 	x.body = buf
 	x.reader.Reset(buf)
 	x.ureq.Body = &x.reader
@@ -394,7 +428,31 @@ const (
 	outTimeout
 	outOverflow
 	outCancelled
+	outStreamIdle
+	outRequestTimeout
+	outConnTerminated
 )
+
+// ctxOutcome says why the stream's context (or one derived from it)
+// ended: the downstream went away, a connection manager timeout, or else
+// the route timeout.
+func (x *exchange) ctxOutcome() outcome {
+	// Our cause first: unblocking a body read cancels the request's
+	// context too.
+	switch context.Cause(x.ctx) {
+	case errStreamIdle:
+		return outStreamIdle
+	case errRequestTimeout:
+		return outRequestTimeout
+	}
+	switch {
+	case x.r.Context().Err() != nil:
+		return outCancelled
+	case x.ctx.Err() == nil:
+		return outTimeout
+	}
+	return outCancelled
+}
 
 func (x *exchange) forward(ctx context.Context, ra *xdsresource.RouteAction, req *router.Request) {
 	rp := x.rt.Retry
@@ -455,18 +513,17 @@ func (x *exchange) forward(ctx context.Context, ra *xdsresource.RouteAction, req
 		case errors.Is(err, cluster.ErrOverflow):
 			out = outOverflow
 		case ctx.Err() != nil:
-			if x.r.Context().Err() != nil {
-				out = outCancelled
-			} else {
-				out = outTimeout
-			}
+			out = x.ctxOutcome()
 		case actx.Err() != nil:
 			out = outPerTryTimeout
 		default:
 			var ce *cluster.ConnectError
-			if errors.As(err, &ce) {
+			switch {
+			case errors.As(err, &ce):
 				out = outConnectFail
-			} else {
+			case connTerminated(err):
+				out = outConnTerminated
+			default:
 				out = outReset
 			}
 		}
@@ -474,7 +531,7 @@ func (x *exchange) forward(ctx context.Context, ra *xdsresource.RouteAction, req
 		switch out {
 		case outResponse:
 			ep.Host.Record(cluster.ClassifyStatus(resp.StatusCode))
-		case outConnectFail, outReset, outPerTryTimeout:
+		case outConnectFail, outReset, outConnTerminated, outPerTryTimeout:
 			ep.Host.Record(cluster.ResultGateway)
 			if out == outPerTryTimeout {
 				ep.Host.RqTimeout.Add(1)
@@ -511,11 +568,7 @@ func (x *exchange) forward(ctx context.Context, ra *xdsresource.RouteAction, req
 		case <-ctx.Done():
 			t.Stop()
 			x.cl.ReleaseRetry()
-			if x.r.Context().Err() != nil {
-				x.localFor(outCancelled)
-			} else {
-				x.localFor(outTimeout)
-			}
+			x.localFor(x.ctxOutcome())
 			return
 		}
 		x.cl.ReleaseRetry()
@@ -580,7 +633,7 @@ func (x *exchange) retriable(rp *xdsresource.RetryPolicy, out outcome, resp *htt
 	switch out {
 	case outConnectFail:
 		return on&(xdsresource.RetryConnectFailure|xdsresource.Retry5xx|xdsresource.RetryGatewayError|xdsresource.RetryReset) != 0 && x.bodyReplayable()
-	case outReset:
+	case outReset, outConnTerminated:
 		return on&(xdsresource.RetryReset|xdsresource.Retry5xx) != 0 && isIdempotent(x.r.Method) && x.bodyReplayable()
 	case outPerTryTimeout:
 		return on&(xdsresource.Retry5xx|xdsresource.RetryGatewayError|xdsresource.RetryReset) != 0 && isIdempotent(x.r.Method) && x.bodyReplayable()
@@ -667,7 +720,15 @@ func (x *exchange) localFor(out outcome) {
 		x.local(http.StatusServiceUnavailable, "upstream connect error or disconnect/reset before headers. reset reason: connection failure", nil)
 	case outReset:
 		x.flag(FlagReset)
+		x.local(http.StatusServiceUnavailable, "upstream connect error or disconnect/reset before headers. reset reason: remote reset", nil)
+	case outConnTerminated:
+		x.flag(FlagConnTermination)
 		x.local(http.StatusServiceUnavailable, "upstream connect error or disconnect/reset before headers. reset reason: connection termination", nil)
+	case outStreamIdle:
+		x.flag(FlagStreamIdle)
+		x.local(http.StatusRequestTimeout, "stream timeout", nil)
+	case outRequestTimeout:
+		x.local(http.StatusRequestTimeout, "request timeout", nil)
 	case outCancelled:
 		x.flag(FlagDownstreamCancel)
 		x.entry.Code = 0
@@ -695,7 +756,9 @@ func (x *exchange) respondWith(resp *http.Response, cancel context.CancelFunc) {
 		x.grpcSt = resp.Header.Get("Grpc-Status")
 	}
 	x.entry.Code = resp.StatusCode
+	x.watch.requestDone()
 	x.w.WriteHeader(resp.StatusCode)
+	x.watch.touch()
 	var fl bufpool.Flusher
 	if resp.ContentLength < 0 || x.grpc {
 		if f, ok := x.w.(http.Flusher); ok {
@@ -703,18 +766,29 @@ func (x *exchange) respondWith(resp *http.Response, cancel context.CancelFunc) {
 			f.Flush()
 		}
 	}
-	n, readErr, err := bufpool.Copy(x.w, resp.Body, fl)
+	var body io.Reader = resp.Body
+	if x.watch != nil {
+		x.respBody = activityReader{r: resp.Body, wt: x.watch}
+		body = &x.respBody
+	}
+	n, readErr, err := bufpool.Copy(x.w, body, fl)
 	x.entry.BytesSent = n
 	if err != nil {
 		if readErr {
-			if x.r.Context().Err() == nil {
-				// Upstream reset or timed out mid-body: reset downstream too.
-				x.flag(FlagReset)
-				if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-					x.flag(FlagTimeout)
-				}
-			} else {
+			// The upstream ended mid-body, or a timeout did: reset
+			// downstream too, with the flag saying which.
+			switch out := x.ctxOutcome(); {
+			case out == outCancelled && x.r.Context().Err() != nil:
 				x.flag(FlagDownstreamCancel)
+			case out == outStreamIdle:
+				x.flag(FlagStreamIdle)
+			case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
+				x.flag(FlagReset)
+				x.flag(FlagTimeout)
+			case connTerminated(err):
+				x.flag(FlagConnTermination)
+			default:
+				x.flag(FlagReset)
 			}
 		} else {
 			x.flag(FlagDownstreamCancel)
@@ -772,6 +846,7 @@ func (x *exchange) respondLocal(code int, body string) {
 	}
 	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	x.entry.Code = code
+	x.watch.requestDone()
 	x.w.WriteHeader(code)
 	if body != "" {
 		n, _ := io.WriteString(x.w, body)

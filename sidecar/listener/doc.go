@@ -9,7 +9,11 @@
 //   - host sidecar mode: virtualOutbound is an HTTP proxy on the pod IP
 //     (HTTP_PROXY): each request is served by the outbound listener of its
 //     destination port; CONNECT tunnels too; TCP-only listeners bind on
-//     the pod IP;
+//     the pod IP. weft's translator instead sends "<podIP>_<port>", an HTTP
+//     listener with route configuration "http_proxy": listeners on a
+//     specific IP bind there and route by Host (absolute-form URLs
+//     included); an unknown host:port, and CONNECT (no route matches it),
+//     get 404 NR — host mode has no allow_any passthrough;
 //   - gateway mode: every listener with bind_to_port binds its address.
 //
 // Filter chains are chosen by destination port, IP prefix, and sniffed

@@ -66,7 +66,11 @@ type Manager struct {
 	hostProxy *server
 	closing   bool
 	tcpConns  map[net.Conn]struct{}
-	wg        sync.WaitGroup
+	// retired are HTTP servers of replaced listeners still draining;
+	// drainCh closes when the Manager drains and takes them over.
+	retired map[*server]struct{}
+	drainCh chan struct{}
+	wg      sync.WaitGroup
 }
 
 type live struct {
@@ -88,6 +92,7 @@ func (l *live) config() *xdsresource.Listener {
 // listener version.
 type server struct {
 	cfg *xdsresource.Listener
+	hcm *xdsresource.HTTPConnectionManager
 	srv *http.Server
 	ln  *chanListener
 }
@@ -96,7 +101,40 @@ type ciKey struct{}
 
 type ciConn struct {
 	net.Conn
-	ci *dataplane.ConnInfo
+	ci     *dataplane.ConnInfo
+	m      *Manager
+	closed sync.Once
+}
+
+// Close applies the connection manager's delayed_close_timeout: the write
+// side closes at once (the peer sees the end of the last response), then
+// the socket closes when the peer closes its side or the timeout passes,
+// whichever is first, so the peer does not get a reset while it reads.
+// The wait runs on a goroutine the Manager owns; Close does not block.
+func (c *ciConn) Close() error {
+	var d time.Duration
+	if h := c.ci.Chain.HTTP; h != nil {
+		d = h.DelayedCloseTimeout
+	}
+	cw, ok := c.Conn.(interface{ CloseWrite() error })
+	if d <= 0 || !ok || c.m == nil {
+		return c.Conn.Close()
+	}
+	c.closed.Do(func() {
+		if err := cw.CloseWrite(); err != nil {
+			_ = c.Conn.Close()
+			return
+		}
+		_ = c.Conn.SetReadDeadline(time.Now().Add(d))
+		c.m.wg.Add(1)
+		go func() {
+			defer c.m.wg.Done()
+			// Bounded: at most d, and at most 64 KiB read into nothing.
+			_, _ = io.CopyN(io.Discard, c.Conn, 64<<10)
+			_ = c.Conn.Close()
+		}()
+	})
+	return nil
 }
 
 // CloseWrite half-closes the underlying connection.
@@ -112,7 +150,8 @@ func New(ctx context.Context, o Options) *Manager {
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
 	}
-	m := &Manager{o: o, log: o.Logger, ctx: ctx, live: map[string]*live{}, servers: map[string]*server{}, tcpConns: map[net.Conn]struct{}{}}
+	m := &Manager{o: o, log: o.Logger, ctx: ctx, live: map[string]*live{}, servers: map[string]*server{}, tcpConns: map[net.Conn]struct{}{},
+		retired: map[*server]struct{}{}, drainCh: make(chan struct{})}
 	return m
 }
 
@@ -146,6 +185,13 @@ func (m *Manager) desired(l *xdsresource.Listener) (addr string, hostProxy, bind
 		}
 		if dataplane.DirectionOf(l) == dataplane.Inbound || l.UseOriginalDst {
 			return "", false, false
+		}
+		// The translator's host-mode HTTP proxy "<podIP>_<port>" (route
+		// configuration "http_proxy"): bound on its own address; it routes
+		// by Host, absolute URLs included, and answers 404 NR for unknown
+		// hosts (no allow_any).
+		if l.Host != "0.0.0.0" && l.Host != "::" {
+			return addr, false, l.BindToPort && len(l.FilterChains) > 0
 		}
 		for _, fc := range l.FilterChains {
 			if fc.TCP == nil {
@@ -213,18 +259,49 @@ func (m *Manager) Apply(snap *dataplane.Snapshot) error {
 	for name, s := range m.servers {
 		if l := snap.Listeners[name]; l != s.cfg {
 			delete(m.servers, name)
-			go m.shutdown(s.srv, 30*time.Second)
+			m.retire(s)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func (m *Manager) shutdown(s *http.Server, d time.Duration) {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	if err := s.Shutdown(ctx); err != nil {
-		_ = s.Close()
+// drainGrace bounds how long in-flight requests of a retired connection
+// manager may run after its final GOAWAY before their connections close.
+const drainGrace = 30 * time.Second
+
+// retire drains the HTTP server of a replaced or removed listener, as
+// Envoy's connection manager drains with drain_timeout: HTTP/1 keep-alive
+// stops at once (Connection: close on the current response, idle
+// connections close), HTTP/2 connections may open streams for
+// drain_timeout more, then Shutdown sends the final GOAWAY and waits up to
+// drainGrace for in-flight requests. Drain takes over retired servers.
+// The caller holds m.mu.
+func (m *Manager) retire(s *server) {
+	s.srv.SetKeepAlivesEnabled(false)
+	m.retired[s] = struct{}{}
+	d := 5 * time.Second
+	if s.hcm != nil {
+		d = s.hcm.DrainTimeout
 	}
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-m.drainCh:
+			t.Stop()
+			return
+		}
+		ctx, cancel := context.WithTimeout(m.ctx, drainGrace)
+		defer cancel()
+		if err := s.srv.Shutdown(ctx); err != nil {
+			_ = s.srv.Close()
+		}
+		m.mu.Lock()
+		delete(m.retired, s)
+		m.mu.Unlock()
+	}()
 }
 
 func (m *Manager) accept(lv *live) {
@@ -300,7 +377,7 @@ func (m *Manager) Dispatch(l *xdsresource.Listener, conn net.Conn, orig *net.TCP
 		m.o.TCP.Serve(m.ctx, c, chain.TCP, ci)
 		return
 	}
-	m.serverFor(l).ln.push(&ciConn{Conn: c, ci: ci})
+	m.serverFor(l).ln.push(&ciConn{Conn: c, ci: ci, m: m})
 }
 
 func (m *Manager) trackTCP(c net.Conn, add bool) bool {
@@ -338,7 +415,7 @@ func (m *Manager) serverFor(l *xdsresource.Listener) *server {
 		m.o.HTTP.Serve(w, r, ci, ci.Chain.HTTP)
 	})
 	if old := m.servers[l.Name]; old != nil {
-		go m.shutdown(old.srv, 30*time.Second)
+		m.retire(old)
 	}
 	m.servers[l.Name] = s
 	return s
@@ -364,6 +441,9 @@ func (m *Manager) newServer(l *xdsresource.Listener, hcm *xdsresource.HTTPConnec
 	srv.Protocols.SetUnencryptedHTTP2(true)
 	if hcm != nil {
 		srv.MaxHeaderBytes = hcm.MaxHeaderBytes
+		if hcm.RequestHeadersTimeout > 0 {
+			srv.ReadHeaderTimeout = hcm.RequestHeadersTimeout
+		}
 		if hcm.IdleTimeout > 0 {
 			srv.IdleTimeout = hcm.IdleTimeout
 		}
@@ -378,7 +458,7 @@ func (m *Manager) newServer(l *xdsresource.Listener, hcm *xdsresource.HTTPConnec
 		}
 	}
 	go func() { _ = srv.Serve(ln) }()
-	return &server{cfg: l, srv: srv, ln: ln}
+	return &server{cfg: l, hcm: hcm, srv: srv, ln: ln}
 }
 
 func (m *Manager) hostProxyServer() *server {
@@ -491,7 +571,7 @@ func (m *Manager) DispatchTo(l *xdsresource.Listener, c net.Conn, orig *net.TCPA
 		m.o.TCP.Serve(m.ctx, c, chain.TCP, ci)
 		return
 	}
-	m.serverFor(l).ln.push(&ciConn{Conn: c, ci: ci})
+	m.serverFor(l).ln.push(&ciConn{Conn: c, ci: ci, m: m})
 }
 
 // Drain stops accepting, lets in-flight HTTP requests finish and TCP
@@ -499,11 +579,15 @@ func (m *Manager) DispatchTo(l *xdsresource.Listener, c net.Conn, orig *net.TCPA
 func (m *Manager) Drain(ctx context.Context) {
 	m.mu.Lock()
 	m.closing = true
+	close(m.drainCh)
 	for _, lv := range m.live {
 		_ = lv.ln.Close()
 	}
-	servers := make([]*http.Server, 0, len(m.servers)+1)
+	servers := make([]*http.Server, 0, len(m.servers)+len(m.retired)+1)
 	for _, s := range m.servers {
+		servers = append(servers, s.srv)
+	}
+	for s := range m.retired {
 		servers = append(servers, s.srv)
 	}
 	if m.hostProxy != nil {

@@ -40,9 +40,12 @@ type Config struct {
 	// back-off (defaults 500ms and 30s).
 	BackoffBase, BackoffMax time.Duration
 	DialOptions             []grpc.DialOption
+	// Delta selects incremental ADS (DeltaAggregatedResources) instead of
+	// state of the world.
+	Delta bool
 }
 
-// Client is a state-of-the-world ADS client. It decodes and validates every
+// Client is an ADS client, state of the world or (Config.Delta) delta. It decodes and validates every
 // response, ACKs what it accepts, NACKs with a precise message what it
 // cannot honour (keeping the last good resources), follows the RDS/EDS names
 // the listeners and clusters reference, and reconnects with jittered
@@ -112,7 +115,12 @@ func (c *Client) Run(ctx context.Context) error {
 	defer cc.Close()
 	failures := 0
 	for {
-		good, err := c.stream(ctx, cc)
+		var good bool
+		if c.cfg.Delta {
+			good, err = c.deltaStream(ctx, cc)
+		} else {
+			good, err = c.stream(ctx, cc)
+		}
 		c.setConnected(false)
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -158,12 +166,9 @@ func (c *Client) setConnected(v bool) {
 func (c *Client) stream(ctx context.Context, cc *grpc.ClientConn) (good bool, err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	if c.cfg.TokenFile != "" {
-		tok, err := os.ReadFile(c.cfg.TokenFile)
-		if err != nil {
-			return false, fmt.Errorf("read token file: %w", err)
-		}
-		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	ctx, err = c.withToken(ctx)
+	if err != nil {
+		return false, err
 	}
 	st, err := discoveryv3.NewAggregatedDiscoveryServiceClient(cc).StreamAggregatedResources(ctx)
 	if err != nil {
@@ -200,6 +205,18 @@ func (c *Client) stream(ctx context.Context, cc *grpc.ClientConn) (good bool, er
 		}
 		good = good || ok
 	}
+}
+
+// withToken adds the bearer token, read anew at every connect.
+func (c *Client) withToken(ctx context.Context) (context.Context, error) {
+	if c.cfg.TokenFile == "" {
+		return ctx, nil
+	}
+	tok, err := os.ReadFile(c.cfg.TokenFile)
+	if err != nil {
+		return ctx, fmt.Errorf("read token file: %w", err)
+	}
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+strings.TrimSpace(string(tok))), nil
 }
 
 type session struct {
@@ -242,7 +259,7 @@ func (s *session) handle(resp *discoveryv3.DiscoveryResponse) (bool, error) {
 	next, err := decode(old, typ, resp.GetResources())
 	log := c.log.With(zap.String("type", shortType(typ)), zap.String("version", resp.GetVersionInfo()))
 	if err != nil {
-		c.recordNACK(typ, resp, err)
+		c.recordNACK(typ, resp.GetVersionInfo(), resp.GetNonce(), err)
 		log.Warn("xds: NACK", zap.Error(err))
 		return false, s.send(typ, old.Versions[typ], s.names[typ], err)
 	}
@@ -256,13 +273,13 @@ func (s *session) handle(resp *discoveryv3.DiscoveryResponse) (bool, error) {
 		applyErr = c.cfg.OnUpdate(next)
 	}
 	if applyErr != nil {
-		c.recordNACK(typ, resp, applyErr)
+		c.recordNACK(typ, resp.GetVersionInfo(), resp.GetNonce(), applyErr)
 		log.Warn("xds: NACK (apply)", zap.Error(applyErr))
 		if err := s.send(typ, resp.GetVersionInfo(), s.names[typ], applyErr); err != nil {
 			return false, err
 		}
 	} else {
-		c.recordACK(typ, resp)
+		c.recordACK(typ, resp.GetVersionInfo(), resp.GetNonce())
 		log.Debug("xds: ACK", zap.Int("resources", len(resp.GetResources())))
 		if err := s.send(typ, resp.GetVersionInfo(), s.names[typ], nil); err != nil {
 			return false, err
@@ -286,7 +303,7 @@ func (s *session) handle(resp *discoveryv3.DiscoveryResponse) (bool, error) {
 	return true, nil
 }
 
-func (c *Client) recordNACK(typ string, resp *discoveryv3.DiscoveryResponse, err error) {
+func (c *Client) recordNACK(typ, version, nonce string, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	st := c.status[typ]
@@ -294,16 +311,16 @@ func (c *Client) recordNACK(typ string, resp *discoveryv3.DiscoveryResponse, err
 		st = &TypeStatus{}
 		c.status[typ] = st
 	}
-	st.LastNACK = fmt.Sprintf("version %s: %v", resp.GetVersionInfo(), err)
+	st.LastNACK = fmt.Sprintf("version %s: %v", version, err)
 	st.NACKs++
-	st.Nonce = resp.GetNonce()
+	st.Nonce = nonce
 }
 
-func (c *Client) recordACK(typ string, resp *discoveryv3.DiscoveryResponse) {
+func (c *Client) recordACK(typ, version, nonce string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	st := c.status[typ]
-	st.Version, st.Nonce, st.Updated = resp.GetVersionInfo(), resp.GetNonce(), time.Now()
+	st.Version, st.Nonce, st.Updated = version, nonce, time.Now()
 	st.ACKs++
 	st.Names = c.state.names(typ)
 }

@@ -20,8 +20,13 @@ type State struct {
 	Endpoints map[string]*xdsresource.ClusterLoadAssignment
 	// Raw holds the accepted resources as received, by type URL and name.
 	Raw map[string]map[string]*anypb.Any
-	// Versions holds the accepted version_info by type URL.
+	// Versions holds the accepted version_info (delta: system_version_info)
+	// by type URL.
 	Versions map[string]string
+	// ResourceVersions holds, in delta mode, the accepted version of each
+	// resource by type URL and name: the initial_resource_versions of a
+	// reconnect.
+	ResourceVersions map[string]map[string]string
 	// Changed says which type URL this update changed.
 	Changed string
 }
@@ -34,6 +39,8 @@ func newState() *State {
 		Endpoints: map[string]*xdsresource.ClusterLoadAssignment{},
 		Raw:       map[string]map[string]*anypb.Any{},
 		Versions:  map[string]string{},
+
+		ResourceVersions: map[string]map[string]string{},
 	}
 }
 
@@ -61,6 +68,13 @@ func (s *State) clone() *State {
 	}
 	for k, v := range s.Versions {
 		n.Versions[k] = v
+	}
+	for t, m := range s.ResourceVersions {
+		c := make(map[string]string, len(m))
+		for k, v := range m {
+			c[k] = v
+		}
+		n.ResourceVersions[t] = c
 	}
 	return n
 }

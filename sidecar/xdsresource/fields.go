@@ -44,7 +44,7 @@ var allowed = map[protoreflect.FullName]map[string]bool{
 		"forward_client_cert_details", "set_current_client_cert_details", "normalize_path",
 		"merge_slashes", "path_with_escaped_slashes_action", "server_name",
 		"server_header_transformation", "max_request_headers_kb", "drain_timeout",
-		"delayed_close_timeout"),
+		"delayed_close_timeout", "request_headers_timeout"),
 	"envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.SetCurrentClientCertDetails": allowAll,
 	"envoy.extensions.filters.network.http_connection_manager.v3.Rds":                                               set("config_source", "route_config_name"),
 	"envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter":                                        set("name", "typed_config", "is_optional"),

@@ -37,7 +37,14 @@ type Listener struct {
 	HTTPInspector bool
 	// SniffTimeout bounds protocol sniffing (listener_filters_timeout).
 	SniffTimeout time.Duration
+	// BufferLimit is per_connection_buffer_limit_bytes (default 1 MiB):
+	// the most of a request body the HTTP proxy buffers to replay it on
+	// retries and mirrors; bigger bodies stream and are not retried.
+	BufferLimit int64
 }
+
+// DefaultBufferLimit is Envoy's per_connection_buffer_limit_bytes default.
+const DefaultBufferLimit = 1 << 20
 
 // FilterChainMatch selects a filter chain for a connection.
 type FilterChainMatch struct {
@@ -75,11 +82,32 @@ type HTTPConnectionManager struct {
 	// Fault is true when the envoy.filters.http.fault filter is in the chain.
 	Fault bool
 	// FaultDefault is the filter-level fault config (nil when empty).
-	FaultDefault         *FaultPolicy
-	Codec                CodecType
-	StreamIdleTimeout    time.Duration
-	RequestTimeout       time.Duration
-	IdleTimeout          time.Duration
+	FaultDefault *FaultPolicy
+	Codec        CodecType
+	// StreamIdleTimeout (default 5m): a request with no bytes received or
+	// sent for this long ends: 408 "stream timeout" (flag SI) before the
+	// response starts, a reset after. 0 disables it.
+	StreamIdleTimeout time.Duration
+	// RequestTimeout (default off): the whole request must be received in
+	// this time, or it ends with 408 "request timeout" (if the response
+	// has not started).
+	RequestTimeout time.Duration
+	// RequestHeadersTimeout (default off): the request headers must be
+	// received in this time or the connection is closed. Off, the
+	// listener's own bound applies (60s).
+	RequestHeadersTimeout time.Duration
+	// IdleTimeout closes connections with no active request.
+	IdleTimeout time.Duration
+	// DrainTimeout (default 5s): when the connection manager drains (its
+	// listener is replaced or removed), HTTP/1 connections close after
+	// their current response at once, HTTP/2 connections may still open
+	// streams for this long before the final GOAWAY.
+	DrainTimeout time.Duration
+	// DelayedCloseTimeout (default 1s; 0 disables): when the proxy closes
+	// a downstream connection it half-closes it and waits this long for
+	// the peer to close first, so the peer reads the last response rather
+	// than a reset.
+	DelayedCloseTimeout  time.Duration
 	WebSocket            bool
 	GenerateRequestID    bool
 	PreserveRequestID    bool

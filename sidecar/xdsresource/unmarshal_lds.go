@@ -44,6 +44,13 @@ func listener(l *listenerv3.Listener) (*Listener, error) {
 		UseOriginalDst: l.GetUseOriginalDst().GetValue(),
 		BindToPort:     l.GetBindToPort() == nil || l.GetBindToPort().GetValue(),
 		SniffTimeout:   15 * time.Second,
+		BufferLimit:    DefaultBufferLimit,
+	}
+	if b := l.GetPerConnectionBufferLimitBytes(); b != nil {
+		if b.GetValue() == 0 {
+			return nil, invalid("per_connection_buffer_limit_bytes: must be > 0")
+		}
+		out.BufferLimit = int64(b.GetValue())
 	}
 	sa := l.GetAddress().GetSocketAddress()
 	if sa == nil {
@@ -247,6 +254,20 @@ func connectionManager(h *hcmv3.HttpConnectionManager, p string) (*HTTPConnectio
 	}
 	if out.RequestTimeout, err = duration(h.GetRequestTimeout(), p+".request_timeout"); err != nil {
 		return nil, err
+	}
+	if out.RequestHeadersTimeout, err = duration(h.GetRequestHeadersTimeout(), p+".request_headers_timeout"); err != nil {
+		return nil, err
+	}
+	out.DrainTimeout, out.DelayedCloseTimeout = 5*time.Second, time.Second
+	if h.GetDrainTimeout() != nil {
+		if out.DrainTimeout, err = duration(h.GetDrainTimeout(), p+".drain_timeout"); err != nil {
+			return nil, err
+		}
+	}
+	if h.GetDelayedCloseTimeout() != nil {
+		if out.DelayedCloseTimeout, err = duration(h.GetDelayedCloseTimeout(), p+".delayed_close_timeout"); err != nil {
+			return nil, err
+		}
 	}
 	if o := h.GetCommonHttpProtocolOptions(); o != nil {
 		if o.GetMaxConnectionDuration() != nil || o.GetMaxStreamDuration() != nil || o.GetMaxRequestsPerConnection() != nil || o.GetMaxHeadersCount() != nil {

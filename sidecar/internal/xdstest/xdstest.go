@@ -48,6 +48,8 @@ type Server struct {
 	NACKs map[string][]string
 	// ACKs counts accepted responses by type URL.
 	ACKs map[string]int
+	// Deltas records the delta requests received, in order.
+	Deltas []*discoveryv3.DeltaDiscoveryRequest
 }
 
 // NewServer starts a server on 127.0.0.1:0 (or addr) and stops it at test end.
@@ -65,6 +67,16 @@ func NewServer(t testing.TB, addr string) *Server {
 	cb := serverv3.CallbackFuncs{StreamRequestFunc: func(_ int64, r *discoveryv3.DiscoveryRequest) error {
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		if r.GetErrorDetail() != nil {
+			s.NACKs[r.GetTypeUrl()] = append(s.NACKs[r.GetTypeUrl()], r.GetErrorDetail().GetMessage())
+		} else if r.GetResponseNonce() != "" {
+			s.ACKs[r.GetTypeUrl()]++
+		}
+		return nil
+	}, StreamDeltaRequestFunc: func(_ int64, r *discoveryv3.DeltaDiscoveryRequest) error {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.Deltas = append(s.Deltas, proto.Clone(r).(*discoveryv3.DeltaDiscoveryRequest))
 		if r.GetErrorDetail() != nil {
 			s.NACKs[r.GetTypeUrl()] = append(s.NACKs[r.GetTypeUrl()], r.GetErrorDetail().GetMessage())
 		} else if r.GetResponseNonce() != "" {
@@ -92,6 +104,13 @@ func (s *Server) NACKCount(typ string) (int, string) {
 		return 0, ""
 	}
 	return len(n), n[len(n)-1]
+}
+
+// DeltaRequests returns the delta requests received so far.
+func (s *Server) DeltaRequests() []*discoveryv3.DeltaDiscoveryRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]*discoveryv3.DeltaDiscoveryRequest(nil), s.Deltas...)
 }
 
 // Set publishes resources to node under a fresh version.
