@@ -104,7 +104,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		return fmt.Errorf("agent: listen on %s: %w", cfg.ListenAddr, err)
 	}
 	a.port = ln.Addr().(*net.TCPAddr).Port
-	srv := &http.Server{Handler: a.handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: zap.NewStdLog(a.log.Named("http"))}
+	srv := &http.Server{Handler: a.withProxyAdmin(a.handler()), ReadHeaderTimeout: 10 * time.Second, ErrorLog: zap.NewStdLog(a.log.Named("http"))}
 	serveDone := make(chan struct{})
 	go func() {
 		defer close(serveDone)
@@ -127,6 +127,8 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		a.log.Warn("default storage class", zap.Error(err))
 	}
 	a.log.Info("node registered", zap.String("server", fmt.Sprintf("%s:%d", cfg.NodeIP, a.port)))
+	stopGateway := a.startGateway(ctx) // gateway.go; the proxy outlives the agent
+	defer stopGateway()
 
 	inf := client.NewInformer(a.c, api.LookupName("pods"), "", client.ListOptions{FieldSelector: "spec.nodeName=" + cfg.NodeName})
 	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{

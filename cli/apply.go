@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -13,23 +14,32 @@ import (
 func newApplyCommand(o *options) *cobra.Command {
 	var files []string
 	var recursive bool
+	var wait applyWait
 	cmd := &cobra.Command{
-		Use:   "apply -f FILE|DIR|- [-R]",
+		Use:   "apply -f FILE|DIR|- [-R] [--wait [--timeout D]]",
 		Short: "Create or update objects from YAML or JSON files, as kubectl apply does",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(files) == 0 {
 				return errors.New("must specify -f FILE (a file, a folder or - for stdin)")
 			}
-			return o.apply(files, recursive)
+			return o.apply(files, recursive, wait)
 		},
 	}
 	cmd.Flags().StringSliceVarP(&files, "filename", "f", nil, "file, folder or - (stdin) with the objects")
 	cmd.Flags().BoolVarP(&recursive, "recursive", "R", false, "read folders named with -f recursively")
+	cmd.Flags().BoolVar(&wait.enabled, "wait", false, "wait until every proxy the change affects has ACKed its new configuration")
+	cmd.Flags().DurationVar(&wait.timeout, "timeout", 60*time.Second, "with --wait, how long to wait for the proxies")
 	return cmd
 }
 
-func (o *options) apply(files []string, recursive bool) error {
+// applyWait are apply's --wait flags.
+type applyWait struct {
+	enabled bool
+	timeout time.Duration
+}
+
+func (o *options) apply(files []string, recursive bool, wait applyWait) error {
 	docs, decodeErr := api.DecodePaths(files, recursive, o.streams.In)
 	failed := false
 	if decodeErr != nil {
@@ -41,6 +51,22 @@ func (o *options) apply(files []string, recursive bool) error {
 		if err != nil {
 			return err
 		}
+		var before proxyVersions
+		if wait.enabled {
+			ctx, cancel := o.context()
+			ps, err := readProxyStatus(ctx, c)
+			cancel()
+			switch {
+			case errors.Is(err, errNoXDS):
+				fmt.Fprintln(o.streams.Err, "Warning: --wait: weftd runs without xDS; there are no proxies to wait for")
+				wait.enabled = false
+			case err != nil:
+				return fmt.Errorf("--wait: %w", err)
+			default:
+				before = versionsOf(ps)
+			}
+		}
+		changed := false
 		for _, d := range docs {
 			if err := o.setNamespace(d.Object); err != nil {
 				fmt.Fprintln(o.streams.Err, docError(d, err))
@@ -57,6 +83,14 @@ func (o *options) apply(files []string, recursive bool) error {
 				continue
 			}
 			fmt.Fprintf(o.streams.Out, "%s %s\n", objectName(d.Object), resp.ApplyResult)
+			changed = changed || resp.ApplyResult != "unchanged"
+		}
+		if wait.enabled && !failed {
+			if !changed {
+				fmt.Fprintln(o.streams.Out, "nothing changed: no proxy to wait for")
+				return nil
+			}
+			return o.waitForProxies(c, before, wait.timeout)
 		}
 	}
 	if failed {

@@ -57,6 +57,7 @@ func NewCommand(s Streams) *cobra.Command {
 		newAPIResourcesCommand(o),
 		newVersionCommand(o),
 		newProxyStatusCommand(o),
+		newProxyConfigCommand(o),
 		newTopCommand(o),
 		newExecCommand(o),
 		newLogsCommand(o),

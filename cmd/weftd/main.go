@@ -51,6 +51,7 @@ func main() {
 	flag.DurationVar(&cfg.Controllers.NodeMonitorGracePeriod, "node-monitor-grace-period", 40*time.Second, "how long a node may miss heartbeats before it is NotReady")
 	flag.DurationVar(&cfg.Controllers.PodEvictionTimeout, "pod-eviction-timeout", 5*time.Minute, "how long pods stay on a NotReady node before they are evicted")
 	flag.DurationVar(&cfg.Controllers.HPADownscaleStabilization, "hpa-downscale-stabilization", 5*time.Minute, "how long the HPA waits before scaling in")
+	flag.DurationVar(&cfg.Controllers.HPASyncPeriod, "hpa-sync-period", 15*time.Second, "how often each HorizontalPodAutoscaler is evaluated")
 	debug := flag.Bool("debug", false, "log at debug level")
 	flag.Parse()
 	if flag.NArg() > 0 {

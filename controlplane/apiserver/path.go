@@ -58,6 +58,11 @@ func parsePath(path string) (requestInfo, error) {
 			return info, fmt.Errorf("the server could not find the requested resource %q (no subresource %q)", path, info.Subresource)
 		}
 	default:
+		// pods/{name}/proxy-admin/{path...}: the rest is the proxy's path.
+		if parts[2] == "proxy-admin" && info.Kind.Kind == "Pod" {
+			info.Name, info.Subresource = parts[1], parts[2]
+			break
+		}
 		return info, fmt.Errorf("the server could not find the requested resource %q", path)
 	}
 	if !info.Kind.Namespaced && info.Namespace != "" {
@@ -97,7 +102,7 @@ func subresourceAllowed(k *api.Kind, sub string) bool {
 	switch sub {
 	case "status":
 		return true
-	case "binding", "log", "exec":
+	case "binding", "log", "exec", "proxy-admin":
 		return k.Kind == "Pod"
 	}
 	return false

@@ -9,6 +9,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -33,6 +34,9 @@ import (
 //	     it), 1 stdout, 2 stderr, 3 the end — JSON {"exitCode": N} (with
 //	     "error" when the command could not run) — after which the
 //	     connection closes. Errors before the upgrade are Status objects.
+//	GET|POST /api/v1/namespaces/{ns}/pods/{name}/proxy-admin/{path...}?QUERY
+//	     the pod's weft-proxy admin API at /{path}?QUERY (config_dump,
+//	     clusters, listeners, logging, ...), for `weftctl proxy-config`.
 //
 // The agent's address is the InternalIP of the pod's Node with the port in
 // status.daemonEndpoints.kubeletEndpoint. The caller's credentials are not
@@ -48,6 +52,8 @@ func (s *Server) podProxy(w http.ResponseWriter, r *http.Request, info requestIn
 		agentPath = "/containerLogs/"
 	case info.Subresource == "exec" && (r.Method == http.MethodPost || r.Method == http.MethodGet):
 		agentPath = "/exec/"
+	case info.Subresource == "proxy-admin" && (r.Method == http.MethodPost || r.Method == http.MethodGet):
+		agentPath = "/proxyAdmin/"
 	default:
 		writeStatus(w, apierrors.NewMethodNotSupported(schemaGR(info.Kind), r.Method))
 		return
@@ -69,6 +75,10 @@ func (s *Server) podProxy(w http.ResponseWriter, r *http.Request, info requestIn
 	}
 	target := *base
 	target.Path = agentPath + url.PathEscape(pod.Namespace) + "/" + url.PathEscape(pod.Name)
+	if info.Subresource == "proxy-admin" {
+		_, rest, _ := strings.Cut(r.URL.Path, "/pods/"+info.Name+"/proxy-admin")
+		target.Path += "/" + strings.TrimPrefix(rest, "/")
+	}
 	target.RawQuery = r.URL.RawQuery
 	proxy := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {

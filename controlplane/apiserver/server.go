@@ -111,7 +111,7 @@ func (s *Server) resource(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	switch {
-	case info.Subresource == "log" || info.Subresource == "exec":
+	case info.Subresource == "log" || info.Subresource == "exec" || info.Subresource == "proxy-admin":
 		s.podProxy(w, r, info)
 	case r.Method == http.MethodGet && info.Name == "" && q.Get("watch") == "true":
 		s.watch(w, r, info)
