@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/weft-mesh/weft/agent/catalog"
@@ -23,6 +24,8 @@ import (
 	"github.com/weft-mesh/weft/agent/probe"
 	"github.com/weft-mesh/weft/agent/runtime"
 	"github.com/weft-mesh/weft/agent/volumes"
+	"github.com/weft-mesh/weft/api"
+	"github.com/weft-mesh/weft/client"
 )
 
 // podRecord is the agent's own record of a pod, kept in its directory so a
@@ -176,6 +179,12 @@ func (w *podWorker) sync(ctx context.Context, pod *corev1.Pod) time.Time {
 			grace = time.Duration(*pod.DeletionGracePeriodSeconds) * time.Second
 		}
 		w.terminate(ctx, grace)
+		// Every container has stopped: finish the graceful deletion.
+		zero := int64(0)
+		_, err := w.a.cfg.Client.DeleteWith(ctx, api.LookupName("pods"), pod.Namespace, pod.Name, client.DeleteOptions{GracePeriodSeconds: &zero})
+		if err != nil && !apierrors.IsNotFound(err) {
+			log.Warn("delete terminated pod", zap.Error(err))
+		}
 	}
 	obs, err := w.a.rt.Observe(string(w.uid))
 	if err != nil {

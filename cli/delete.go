@@ -9,16 +9,24 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/weft-mesh/weft/api"
+	"github.com/weft-mesh/weft/client"
 )
 
 func newDeleteCommand(o *options) *cobra.Command {
 	var files []string
-	var recursive, ignoreNotFound bool
+	var recursive, ignoreNotFound, force bool
 	var selector string
+	grace := int64(-1)
 	cmd := &cobra.Command{
 		Use:   "delete (-f FILE|DIR|- [-R] | KIND NAME... | KIND/NAME... | KIND -l SELECTOR)",
 		Short: "Delete objects named in files or on the command line",
 		RunE: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case force && grace < 0:
+				o.deleteOpts.GracePeriodSeconds = new(int64)
+			case grace >= 0:
+				o.deleteOpts.GracePeriodSeconds = &grace
+			}
 			if len(files) > 0 {
 				if len(args) > 0 {
 					return errors.New("give either -f or KIND NAME, not both")
@@ -35,6 +43,8 @@ func newDeleteCommand(o *options) *cobra.Command {
 	cmd.Flags().BoolVarP(&recursive, "recursive", "R", false, "read folders recursively")
 	cmd.Flags().BoolVar(&ignoreNotFound, "ignore-not-found", false, "treat a missing object as deleted")
 	cmd.Flags().StringVarP(&selector, "selector", "l", "", "delete the objects of the kind matching this label selector")
+	cmd.Flags().Int64Var(&grace, "grace-period", -1, "seconds a pod gets to stop (-1: its terminationGracePeriodSeconds; 0: at once)")
+	cmd.Flags().BoolVar(&force, "force", false, "remove pods at once, without waiting for their agent to stop them")
 	return cmd
 }
 
@@ -102,14 +112,14 @@ func (o *options) deleteNamed(args []string, selector string, ignoreNotFound boo
 }
 
 func (o *options) deleteOne(c interface {
-	Delete(ctx context.Context, k *api.Kind, ns, name string) (api.Object, error)
+	DeleteWith(ctx context.Context, k *api.Kind, ns, name string, opts client.DeleteOptions) (api.Object, error)
 }, k *api.Kind, ns, name string, ignoreNotFound bool) bool {
 	ctx, cancel := o.context()
 	defer cancel()
 	if !k.Namespaced {
 		ns = ""
 	}
-	_, err := c.Delete(ctx, k, ns, name)
+	_, err := c.DeleteWith(ctx, k, ns, name, o.deleteOpts)
 	if apierrors.IsNotFound(err) && ignoreNotFound {
 		return true
 	}

@@ -26,6 +26,7 @@ type options struct {
 	token      string
 	namespace  string
 	timeout    time.Duration
+	deleteOpts client.DeleteOptions
 }
 
 // errSilent is returned after a command has already printed why it failed.

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -194,10 +195,36 @@ func (c *Client) Apply(ctx context.Context, obj api.Object) (api.Object, Respons
 	return c.object(ctx, http.MethodPatch, Path(k, obj.GetNamespace(), obj.GetName()), body, "application/apply-patch+yaml")
 }
 
-// Delete removes an object and returns its last state.
+// Delete removes an object and returns its last state. A pod on a node
+// is deleted gracefully: it gets a deletionTimestamp and stays until its
+// node's agent has stopped it (see DeleteWith).
 func (c *Client) Delete(ctx context.Context, k *api.Kind, ns, name string) (api.Object, error) {
-	obj, _, err := c.object(ctx, http.MethodDelete, Path(k, ns, name), nil, "")
-	return obj, err
+	return c.DeleteWith(ctx, k, ns, name, DeleteOptions{})
+}
+
+// DeleteOptions tune a delete.
+type DeleteOptions struct {
+	// GracePeriodSeconds overrides a pod's terminationGracePeriodSeconds;
+	// 0 removes it at once (kubectl's --grace-period=0 --force).
+	GracePeriodSeconds *int64
+}
+
+// DeleteWith is Delete with options.
+func (c *Client) DeleteWith(ctx context.Context, k *api.Kind, ns, name string, opts DeleteOptions) (api.Object, error) {
+	q := url.Values{}
+	if opts.GracePeriodSeconds != nil {
+		q.Set("gracePeriodSeconds", strconv.FormatInt(*opts.GracePeriodSeconds, 10))
+	}
+	resp, err := c.do(ctx, c.hc, http.MethodDelete, Path(k, ns, name), q, nil, "")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("read response: %w", err)
+	}
+	return api.Decode(b)
 }
 
 func encodeFor(obj api.Object) (*api.Kind, []byte, error) {

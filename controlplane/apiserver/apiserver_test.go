@@ -343,3 +343,44 @@ func TestEnsureNamespacesTwice(t *testing.T) {
 		t.Fatalf("second EnsureNamespaces (a restart): %v", err)
 	}
 }
+
+func TestPodGracefulDeletion(t *testing.T) {
+	f := start(t, boltstore.Options{})
+	c := ctx(t)
+	pods := api.LookupName("pods")
+	for _, name := range []string{"bound", "unbound"} {
+		pod := decodeOne(t, "apiVersion: v1\nkind: Pod\nmetadata: {name: "+name+", namespace: default}\nspec: {terminationGracePeriodSeconds: 7, containers: [{name: c, image: busybox}]}\n")
+		if _, _, err := f.c.Create(c, pod); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.c.Bind(c, "default", "bound", "node-1"); err != nil {
+		t.Fatal(err)
+	}
+	// A pod on a node is marked, not removed: its agent finishes the job.
+	obj, err := f.c.Delete(c, pods, "default", "bound")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := obj.(*corev1.Pod)
+	if p.DeletionTimestamp == nil || p.DeletionGracePeriodSeconds == nil || *p.DeletionGracePeriodSeconds != 7 {
+		t.Fatalf("not marked for graceful deletion: %+v", p.ObjectMeta)
+	}
+	if _, err := f.c.Get(c, pods, "default", "bound"); err != nil {
+		t.Fatalf("a terminating pod is gone before its agent stopped it: %v", err)
+	}
+	zero := int64(0)
+	if _, err := f.c.DeleteWith(c, pods, "default", "bound", client.DeleteOptions{GracePeriodSeconds: &zero}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.c.Get(c, pods, "default", "bound"); !apierrors.IsNotFound(err) {
+		t.Fatalf("grace 0 did not remove it: %v", err)
+	}
+	// A pod no node runs goes at once.
+	if _, err := f.c.Delete(c, pods, "default", "unbound"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.c.Get(c, pods, "default", "unbound"); !apierrors.IsNotFound(err) {
+		t.Fatalf("unbound pod not removed: %v", err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
+	"time"
 
 	"github.com/google/uuid"
 	corev1 "k8s.io/api/core/v1"
@@ -156,9 +157,14 @@ func (s *Server) updateStatus(ctx context.Context, k *api.Kind, obj api.Object) 
 	return out, nil
 }
 
-func (s *Server) delete(ctx context.Context, k *api.Kind, ns, name string) (api.Object, error) {
-	if k.Kind == "Namespace" {
+func (s *Server) delete(ctx context.Context, k *api.Kind, ns, name string, grace *int64) (api.Object, error) {
+	switch k.Kind {
+	case "Namespace":
 		return s.deleteNamespace(ctx, name)
+	case "Pod":
+		if pod, done, err := s.deletePodGracefully(ctx, k, ns, name, grace); done || err != nil {
+			return pod, err
+		}
 	}
 	kv, err := s.cfg.Store.Delete(ctx, storageKey(k, ns, name), 0)
 	if err != nil {
@@ -251,4 +257,52 @@ func specBytes(obj api.Object) []byte {
 // (reading through the API from inside admission would loop).
 func (s *Server) Object(ctx context.Context, k *api.Kind, ns, name string) (api.Object, error) {
 	return s.get(ctx, k, ns, name)
+}
+
+// deletePodGracefully marks a running pod for deletion, as Kubernetes does:
+// deletionTimestamp and deletionGracePeriodSeconds are set, endpoints drop
+// it, its agent stops its containers (SIGTERM, the grace period, SIGKILL)
+// and then deletes it for good with a grace period of 0. done is false
+// when the pod is to be removed at once: not on a node, finished, or
+// grace 0.
+func (s *Server) deletePodGracefully(ctx context.Context, k *api.Kind, ns, name string, grace *int64) (api.Object, bool, error) {
+	key := storageKey(k, ns, name)
+	kv, err := s.cfg.Store.Get(ctx, key)
+	if err != nil {
+		return nil, true, err
+	}
+	obj, err := decode(k, kv)
+	if err != nil {
+		return nil, true, err
+	}
+	pod := obj.(*corev1.Pod)
+	g := int64(corev1.DefaultTerminationGracePeriodSeconds)
+	if pod.Spec.TerminationGracePeriodSeconds != nil {
+		g = *pod.Spec.TerminationGracePeriodSeconds
+	}
+	if grace != nil {
+		g = *grace
+	}
+	finished := pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed
+	if g == 0 || pod.Spec.NodeName == "" || finished {
+		return nil, false, nil
+	}
+	if pod.DeletionTimestamp != nil {
+		if pod.DeletionGracePeriodSeconds == nil || g >= *pod.DeletionGracePeriodSeconds {
+			return pod, true, nil // already terminating, at least as fast
+		}
+	}
+	now := metav1.NewTime(s.cfg.Now().UTC().Add(time.Duration(g) * time.Second).Truncate(time.Second))
+	pod.DeletionTimestamp = &now
+	pod.DeletionGracePeriodSeconds = &g
+	b, err := encode(pod)
+	if err != nil {
+		return nil, true, err
+	}
+	kv, err = s.cfg.Store.Update(ctx, key, b, kv.ModRevision)
+	if err != nil {
+		return nil, true, err
+	}
+	pod.ResourceVersion = strconv.FormatInt(kv.ModRevision, 10)
+	return pod, true, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -131,7 +132,11 @@ func (s *Server) resource(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodPatch && info.Name != "":
 		s.applyHandler(w, r, info)
 	case r.Method == http.MethodDelete && info.Name != "":
-		obj, err := s.delete(r.Context(), info.Kind, info.Namespace, info.Name)
+		grace, err := gracePeriod(r)
+		var obj api.Object
+		if err == nil {
+			obj, err = s.delete(r.Context(), info.Kind, info.Namespace, info.Name, grace)
+		}
 		s.respond(w, r, info, http.StatusOK, obj, err)
 	default:
 		writeStatus(w, apierrors.NewMethodNotSupported(schemaGR(info.Kind), r.Method))
@@ -278,4 +283,17 @@ func schemaGR(k *api.Kind) schema.GroupResource {
 		return schema.GroupResource{}
 	}
 	return schema.GroupResource{Group: k.Group, Resource: k.Resource}
+}
+
+// gracePeriod reads ?gracePeriodSeconds= (nil when absent).
+func gracePeriod(r *http.Request) (*int64, error) {
+	v := r.URL.Query().Get("gracePeriodSeconds")
+	if v == "" {
+		return nil, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("gracePeriodSeconds: %q is not a whole number of seconds >= 0", v))
+	}
+	return &n, nil
 }

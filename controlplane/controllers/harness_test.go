@@ -125,13 +125,33 @@ func (cl *cluster) startKubelet(t *testing.T, nodes ...string) *kubelet {
 				continue
 			}
 			p := ev.Object.(*corev1.Pod)
-			if isReady(p) || p.DeletionTimestamp != nil {
+			if p.DeletionTimestamp != nil {
+				// A kubelet finishes a graceful deletion once the pod's
+				// containers have stopped: at once here, on live nodes.
+				go k.finishDeletion(p)
+				continue
+			}
+			if isReady(p) {
 				continue
 			}
 			go k.run(p)
 		}
 	}()
 	return k
+}
+
+func (k *kubelet) finishDeletion(p *corev1.Pod) {
+	k.mu.Lock()
+	alive := false
+	for _, n := range k.nodes {
+		alive = alive || n == p.Spec.NodeName
+	}
+	k.mu.Unlock()
+	if !alive {
+		return
+	}
+	zero := int64(0)
+	_, _ = k.cl.c.DeleteWith(k.cl.ctx, api.LookupName("pods"), p.Namespace, p.Name, client.DeleteOptions{GracePeriodSeconds: &zero})
 }
 
 func (k *kubelet) setNodes(nodes ...string) {

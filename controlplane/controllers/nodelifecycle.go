@@ -182,7 +182,9 @@ func (n *nodeLifecycleController) evict(ctx context.Context, node *corev1.Node, 
 			continue
 		}
 		n.rec.Eventf(p, corev1.EventTypeNormal, "TaintManagerEviction", "Marking for deletion Pod %s/%s", p.Namespace, p.Name)
-		if _, err := n.c.Delete(ctx, api.LookupName("pods"), p.Namespace, p.Name); err != nil && !apierrors.IsNotFound(err) {
+		// Its node is gone: nobody would finish a graceful deletion.
+		zero := int64(0)
+		if _, err := n.c.DeleteWith(ctx, api.LookupName("pods"), p.Namespace, p.Name, client.DeleteOptions{GracePeriodSeconds: &zero}); err != nil && !apierrors.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("evict pod %s/%s: %w", p.Namespace, p.Name, err))
 		}
 	}
