@@ -50,8 +50,9 @@ type Agent struct {
 	workers map[types.UID]*podWorker
 	wg      sync.WaitGroup
 
-	usage usageTracker
-	stats statsCache
+	usage  usageTracker
+	stats  statsCache
+	events eventCounter
 }
 
 // Run runs the agent until ctx ends. Containers (and, in netns mode, the
@@ -267,7 +268,7 @@ type apiLookup struct{ a *Agent }
 func (l *apiLookup) ConfigMap(ctx context.Context, ns, name string) (*corev1.ConfigMap, error) {
 	obj, err := l.a.c.Get(ctx, api.LookupName("configmaps"), ns, name)
 	if apierrors.IsNotFound(err) {
-		return nil, fmt.Errorf("configmap %q not found: %w", name, volumes.ErrNotFound)
+		return nil, fmt.Errorf("configmap %q %w", name, volumes.ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("configmap %q: %w", name, err)
@@ -278,7 +279,7 @@ func (l *apiLookup) ConfigMap(ctx context.Context, ns, name string) (*corev1.Con
 func (l *apiLookup) Secret(ctx context.Context, ns, name string) (*corev1.Secret, error) {
 	obj, err := l.a.c.Get(ctx, api.LookupName("secrets"), ns, name)
 	if apierrors.IsNotFound(err) {
-		return nil, fmt.Errorf("secret %q not found: %w", name, volumes.ErrNotFound)
+		return nil, fmt.Errorf("secret %q %w", name, volumes.ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("secret %q: %w", name, err)
@@ -306,7 +307,7 @@ func (a *Agent) event(pod *corev1.Pod, typ, reason, msg string) {
 	}
 	ctx, cancel := context.WithTimeout(a.ctx, 5*time.Second)
 	defer cancel()
-	if _, _, err := a.c.Create(ctx, ev); err != nil && a.ctx.Err() == nil {
+	if err := a.events.write(ctx, a.c, ev); err != nil && a.ctx.Err() == nil {
 		a.log.Debug("record event", zap.Error(err))
 	}
 }

@@ -57,7 +57,7 @@ func (a *Agent) claimPath(ctx context.Context, pod *corev1.Pod, claim string) (s
 	pvcKind, pvKind := api.LookupName("persistentvolumeclaims"), api.LookupName("persistentvolumes")
 	obj, err := a.c.Get(ctx, pvcKind, pod.Namespace, claim)
 	if apierrors.IsNotFound(err) {
-		return "", fmt.Errorf("persistentvolumeclaim %q not found: %w", claim, volumes.ErrNotFound)
+		return "", fmt.Errorf("persistentvolumeclaim %q %w", claim, volumes.ErrNotFound)
 	}
 	if err != nil {
 		return "", fmt.Errorf("persistentvolumeclaim %q: %w", claim, err)
