@@ -384,3 +384,19 @@ func TestPodGracefulDeletion(t *testing.T) {
 		t.Fatalf("unbound pod not removed: %v", err)
 	}
 }
+
+func TestReapplyBoundPodIsUnchanged(t *testing.T) {
+	f := start(t, boltstore.Options{})
+	c := ctx(t)
+	y := "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: default}\nspec: {containers: [{name: c, image: busybox}]}\n"
+	if _, _, err := f.c.Apply(c, decodeOne(t, y)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.c.Bind(c, "default", "p", "node-1"); err != nil {
+		t.Fatal(err)
+	}
+	_, resp, err := f.c.Apply(c, decodeOne(t, y))
+	if err != nil || resp.ApplyResult != "unchanged" {
+		t.Fatalf("re-apply of a bound pod: %v %q", err, resp.ApplyResult)
+	}
+}

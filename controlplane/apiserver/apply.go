@@ -126,6 +126,11 @@ func mergeMap(desired, old, prevApplied map[string]string) map[string]string {
 // Allocated IPs and ports are kept on every update (patchAllocated).
 func keepAllocated(merged, old api.Object) {
 	switch n := merged.(type) {
+	case *corev1.Pod:
+		// The scheduler bound it; a manifest without nodeName keeps the binding.
+		if n.Spec.NodeName == "" {
+			n.Spec.NodeName = old.(*corev1.Pod).Spec.NodeName
+		}
 	case *appsv1.Deployment:
 		if n.Spec.Replicas == nil {
 			n.Spec.Replicas = old.(*appsv1.Deployment).Spec.Replicas
