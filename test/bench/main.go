@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,6 +40,27 @@ type sizes struct {
 	watchWriters     int
 	storeBenchtime   string        // -benchtime of the store's Go benchmarks
 	deadline         time.Duration // the whole run, a bound in case something hangs
+
+	// Sidecar and mesh.
+	wrkFor      time.Duration // each wrk run at 64 connections (the target's)...
+	wrk16For    time.Duration // ...and at 16
+	fortioFor   time.Duration // each fortio run...
+	fortioQPS   float64       // ...at this rate...
+	fortioConns int           // ...over this many connections
+	// xDS.
+	xdsServices, xdsEndpoints, xdsProxies int
+	xdsChanges                            int           // route changes and endpoint changes per round, each
+	xdsBudget                             time.Duration // no round starts after this much time (the first always runs)
+	// DNS.
+	dnsServices  int
+	dnsFor       time.Duration // each load run
+	dnsClients   int
+	buildCoreDNS bool // build CoreDNS when it is not built yet
+	// Scheduler.
+	schedNodes, schedPods int
+	// Workloads.
+	podsSequential, podsBurst int
+	wlRounds                  int // rounds of the workloads (pods take long to start and stop)
 }
 
 func fullSizes() sizes {
@@ -61,7 +83,27 @@ func fullSizes() sizes {
 		watchBurst:     500,
 		watchWriters:   16,
 		storeBenchtime: "2000x",
-		deadline:       15 * time.Minute,
+		deadline:       20 * time.Minute,
+
+		wrkFor:         10 * time.Second,
+		wrk16For:       5 * time.Second,
+		fortioFor:      3 * time.Second,
+		fortioQPS:      1000,
+		fortioConns:    16,
+		xdsServices:    1000,
+		xdsEndpoints:   10,
+		xdsProxies:     1000,
+		xdsChanges:     1,
+		xdsBudget:      75 * time.Second,
+		dnsServices:    10000,
+		dnsFor:         2 * time.Second,
+		dnsClients:     16,
+		buildCoreDNS:   true,
+		schedNodes:     1000,
+		schedPods:      10000,
+		podsSequential: 50,
+		podsBurst:      100,
+		wlRounds:       1,
 	}
 }
 
@@ -85,13 +127,41 @@ func quickSizes() sizes {
 		watchWriters:     16,
 		storeBenchtime:   "200x",
 		deadline:         5 * time.Minute,
+
+		wrkFor:         time.Second,
+		wrk16For:       time.Second,
+		fortioFor:      time.Second,
+		fortioQPS:      1000,
+		fortioConns:    16,
+		xdsServices:    200,
+		xdsEndpoints:   10,
+		xdsProxies:     200,
+		xdsChanges:     1,
+		xdsBudget:      30 * time.Second,
+		dnsServices:    10000,
+		dnsFor:         time.Second,
+		dnsClients:     16,
+		schedNodes:     200,
+		schedPods:      2000,
+		podsSequential: 3,
+		podsBurst:      10,
+		wlRounds:       1,
 	}
 }
 
+// allAreas are the parts of a run, in the order they run; -areas picks some.
+var allAreas = []string{"api", "sidecar", "xds", "dns", "scheduler", "workloads"}
+
 func main() {
-	quick := flag.Bool("quick", false, "smaller sizes and one round (under a minute)")
-	out := flag.String("out", "", "write the report here (docs/BENCHMARKS.md); empty: standard output")
+	// The harness binary also serves the small programs the comparisons
+	// run as processes of their own (serve.go).
+	if len(os.Args) > 2 && os.Args[1] == "-serve" {
+		os.Exit(serveMain(os.Args[2], os.Args[3:]))
+	}
+	quick := flag.Bool("quick", false, "smaller sizes and one round (under two minutes)")
+	out := flag.String("out", "", "write the report here (docs/BENCHMARKS.md, and the charts in docs/bench/); empty: standard output")
 	rounds := flag.Int("rounds", 0, "rounds of every measurement (default 3, or 1 with -quick)")
+	areas := flag.String("areas", strings.Join(allAreas, ","), "the parts to run, comma-separated: "+strings.Join(allAreas, ", "))
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "bench: unexpected arguments %q\n", flag.Args())
@@ -104,8 +174,16 @@ func main() {
 	if *rounds > 0 {
 		sz.rounds = *rounds
 	}
+	want := map[string]bool{}
+	for _, a := range strings.Split(*areas, ",") {
+		if a = strings.TrimSpace(a); !slices.Contains(allAreas, a) {
+			fmt.Fprintf(os.Stderr, "bench: unknown area %q (want %s)\n", a, strings.Join(allAreas, ", "))
+			os.Exit(2)
+		}
+		want[a] = true
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	err := run(ctx, sz, *out)
+	err := run(ctx, sz, want, *out)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -113,10 +191,12 @@ func main() {
 	}
 }
 
-// run builds and starts weftd, measures, stops it, runs the store's Go
-// benchmarks and writes the report. weftd is stopped and the temporary
-// directory removed on every return, also on a panic here or a signal.
-func run(ctx context.Context, sz sizes, out string) error {
+// run installs the tools, builds the binaries and measures each area in
+// turn, then writes the report and its charts. Every process it starts is
+// stopped and the temporary directory removed on every return, also on a
+// panic here or a signal. An area that fails is reported as failed, with
+// the reason, and the others still run.
+func run(ctx context.Context, sz sizes, want map[string]bool, out string) error {
 	ctx, cancel := context.WithTimeout(ctx, sz.deadline)
 	defer cancel()
 	root, err := moduleRoot(ctx)
@@ -131,40 +211,69 @@ func run(ctx context.Context, sz sizes, out string) error {
 
 	started := time.Now()
 	loadBefore := loadAverage()
-	progress("building weftd")
-	bin, err := buildWeftd(ctx, root, tmp)
-	if err != nil {
+	versions := ensureTools(ctx)
+	bins := filepath.Join(tmp, "bin")
+	progress("building weftd, weft-proxy and weft-demo")
+	if err := buildBinaries(ctx, root, bins, "./cmd/weftd", "./cmd/weft-proxy", "./examples/weft-demo"); err != nil {
 		return err
 	}
-	dataDir := filepath.Join(tmp, "data")
-	w, err := startWeftd(ctx, bin, dataDir)
-	if err != nil {
-		return err
+	b := &bench{sz: sz, res: newResults(), tmp: tmp, bins: bins, root: root, versions: versions}
+	var (
+		store     storeBench
+		listeners []string
+		fs        string
+	)
+	if want["api"] {
+		dataDir := filepath.Join(tmp, "data")
+		fs = fsType(filepath.Dir(dataDir))
+		var err error
+		listeners, err = b.runAPI(ctx, dataDir)
+		if err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			b.res.failed[areaApply] = err.Error()
+			progress("API and store: %v", err)
+		}
+		progress("store Go benchmarks (-benchtime %s)", sz.storeBenchtime)
+		store = runStoreBench(ctx, root, sz.storeBenchtime)
 	}
-	defer w.stop()
-	progress("weftd (pid %d) serving on %s, data in %s", w.cmd.Process.Pid, w.url, dataDir)
-
-	b := &bench{sz: sz, w: w, res: newResults()}
-	if err := b.measure(ctx); err != nil {
-		return fmt.Errorf("%w\nweftd's log (last part):\n%s", err, tail(w.log.String(), 20))
-	}
-	if err := b.recordProcess(ctx); err != nil {
-		return err
-	}
-	loadAfter := loadAverage()
-	w.stop() // so that the store benchmarks do not compete with it
-	fs := fsType(dataDir)
-
-	progress("store Go benchmarks (-benchtime %s)", sz.storeBenchtime)
-	store := runStoreBench(ctx, root, sz.storeBenchtime)
-	if ctx.Err() != nil {
-		return ctx.Err()
+	for _, a := range []struct {
+		name  string
+		areas []string
+		fn    func(context.Context) error
+	}{
+		{"sidecar", []string{areaSidecar, areaMesh}, b.runSidecarAreas},
+		{"xds", []string{areaXDS}, b.runXDS},
+		{"dns", []string{areaDNS}, b.runDNS},
+		{"scheduler", []string{areaScheduler}, b.runScheduler},
+		{"workloads", []string{areaWorkloads}, b.runWorkloads},
+	} {
+		if !want[a.name] {
+			continue
+		}
+		t := time.Now()
+		err := a.fn(ctx)
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s: %w", a.name, ctx.Err())
+		}
+		if err != nil {
+			progress("%s failed: %v", a.name, err)
+			for _, area := range a.areas {
+				if b.res.failed[area] == "" {
+					b.res.failed[area] = err.Error()
+				}
+			}
+		}
+		progress("%s: done in %s", a.name, time.Since(t).Round(time.Second))
 	}
 
 	rep := report{
 		sizes:     sz,
-		listeners: w.listeners,
-		machine:   describeMachine(ctx, fs, loadBefore, loadAfter),
+		areas:     want,
+		listeners: listeners,
+		machine:   describeMachine(ctx, fs, loadBefore, loadAverage()),
+		versions:  versions,
 		results:   b.res,
 		store:     store,
 		took:      time.Since(started),
@@ -177,16 +286,41 @@ func run(ctx context.Context, sz sizes, out string) error {
 	if err := writeFile(out, []byte(text)); err != nil {
 		return err
 	}
-	progress("wrote %s in %s", out, time.Since(started).Round(time.Second))
+	charts := filepath.Join(filepath.Dir(out), "bench")
+	if err := writeCharts(charts, rep.charts()); err != nil {
+		return err
+	}
+	progress("wrote %s and %s/*.svg in %s", out, charts, time.Since(started).Round(time.Second))
 	return nil
+}
+
+// runAPI starts weftd, measures the API and the store through it in every
+// round, records its memory and stops it. It returns weftd's listen-address flags.
+func (b *bench) runAPI(ctx context.Context, dataDir string) ([]string, error) {
+	bin := filepath.Join(b.bins, "weftd")
+	w, err := startWeftd(ctx, bin, dataDir)
+	if err != nil {
+		return nil, err
+	}
+	defer w.stop()
+	progress("weftd (pid %d) serving on %s, data in %s", w.cmd.Process.Pid, w.url, dataDir)
+	b.w = w
+	if err := b.measure(ctx); err != nil {
+		return w.listeners, fmt.Errorf("%w\nweftd's log (last part):\n%s", err, tail(w.log.String(), 20))
+	}
+	return w.listeners, b.recordProcess(ctx)
 }
 
 // bench is one run against one weftd.
 type bench struct {
-	sz   sizes
-	w    *weftd
-	res  *results
-	pool []*client.Client // see clients
+	sz       sizes
+	w        *weftd
+	res      *results
+	pool     []*client.Client // see clients
+	tmp      string           // the run's temporary directory
+	bins     string           // weftd, weft-proxy, weft-demo, built for the run
+	root     string           // the module's root
+	versions map[string]string
 }
 
 // clients returns n clients, each with its own connections. They are

@@ -77,7 +77,7 @@ func parseBenchLine(line string) (benchLine, bool) {
 func quoteArgs(args []string) []string {
 	out := make([]string, len(args))
 	for i, a := range args {
-		if strings.ContainsAny(a, "^$*? ") {
+		if a == "" || strings.ContainsAny(a, "^$*? ") {
 			a = "'" + a + "'"
 		}
 		out[i] = a

@@ -22,18 +22,6 @@ import (
 	"github.com/weft-mesh/weft/client"
 )
 
-// buildWeftd builds ./cmd/weftd of the module at root into dir (no -race:
-// the figures are for the binary users run).
-func buildWeftd(ctx context.Context, root, dir string) (string, error) {
-	bin := filepath.Join(dir, "weftd")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/weftd")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/weftd: %w\n%s", err, out)
-	}
-	return bin, nil
-}
-
 // listenFlags returns the flags of bin that take a listen address ("-api-addr",
 // "-dns-addr", ...), read from its -h output, so that every listener weftd
 // has, now or later, can be put on 127.0.0.1:0 instead of a fixed port that
@@ -76,7 +64,7 @@ type weftd struct {
 // that weftd never writes the user's ~/.weft/config. The process is killed
 // if the harness dies (see setDeathSignal); stop ends it on every ordinary
 // exit path.
-func startWeftd(ctx context.Context, bin, dataDir string) (*weftd, error) {
+func startWeftd(ctx context.Context, bin, dataDir string, extra ...string) (*weftd, error) {
 	listeners, err := listenFlags(ctx, bin)
 	if err != nil {
 		return nil, err
@@ -85,6 +73,7 @@ func startWeftd(ctx context.Context, bin, dataDir string) (*weftd, error) {
 	for _, name := range listeners {
 		args = append(args, "--"+name, "127.0.0.1:0")
 	}
+	args = append(args, extra...)
 	w := &weftd{listeners: listeners, dataDir: dataDir, log: &lockedBuffer{}, exited: make(chan struct{})}
 	w.cmd = exec.Command(bin, args...)
 	w.cmd.Env = append(os.Environ(), "HOME="+dataDir)
