@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/weft-mesh/weft/agent"
 	"github.com/weft-mesh/weft/api"
 	"github.com/weft-mesh/weft/client"
 )
@@ -296,13 +297,24 @@ func run(ctx context.Context, sz sizes, want map[string]bool, out string) error 
 
 // runAPI starts weftd, measures the API and the store through it in every
 // round, records its memory and stops it. It returns weftd's listen-address flags.
+//
+// weftd's local agent runs too, idle, in host network mode (no bridge or
+// host firewall rules to leave behind); it starts the node's gateway proxy,
+// which, like every container, outlives weftd by design, so agent.Reset
+// removes it once weftd has stopped.
 func (b *bench) runAPI(ctx context.Context, dataDir string) ([]string, error) {
 	bin := filepath.Join(b.bins, "weftd")
-	w, err := startWeftd(ctx, bin, dataDir)
+	node := nodeNameFor(dataDir)
+	w, err := startWeftd(ctx, bin, dataDir, "--network", "host", "--pod-cidr", "127.241.0.0/16", "--node-name", node)
 	if err != nil {
 		return nil, err
 	}
-	defer w.stop()
+	defer func() {
+		w.stop()
+		if err := agent.Reset(filepath.Join(dataDir, "agent"), node); err != nil {
+			progress("API: reset weftd's agent: %v", err)
+		}
+	}()
 	progress("weftd (pid %d) serving on %s, data in %s", w.cmd.Process.Pid, w.url, dataDir)
 	b.w = w
 	if err := b.measure(ctx); err != nil {

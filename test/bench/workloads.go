@@ -132,8 +132,7 @@ func (t *readyTracker) await(ctx context.Context, limit time.Duration, what stri
 // at once; every round in a fresh namespace, the pods deleted after.
 func (b *bench) runWorkloads(ctx context.Context) error {
 	dataDir := filepath.Join(b.tmp, "workloads")
-	sum := sha256.Sum256([]byte(dataDir))
-	node := "bench-" + hex.EncodeToString(sum[:4])
+	node := nodeNameFor(dataDir)
 	w, err := startWeftd(ctx, filepath.Join(b.bins, "weftd"), dataDir,
 		"--network", "host", "--pod-cidr", "127.240.0.0/16", "--node-name", node)
 	if err != nil {
@@ -158,6 +157,13 @@ func (b *bench) runWorkloads(ctx context.Context) error {
 		progress("round %d/%d: workloads done in %s", round, b.sz.wlRounds, time.Since(t).Round(10*time.Millisecond))
 	}
 	return nil
+}
+
+// nodeNameFor names the local node of a weftd by its data directory: node
+// names are global on the host (cgroup paths carry them).
+func nodeNameFor(dataDir string) string {
+	sum := sha256.Sum256([]byte(dataDir))
+	return "bench-" + hex.EncodeToString(sum[:4])
 }
 
 func awaitNodeReady(ctx context.Context, c *client.Client, node string) error {
