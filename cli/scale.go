@@ -94,9 +94,29 @@ func replicasOf(obj api.Object, set *int32) (int32, bool) {
 }
 
 func (o *options) scale(k *api.Kind, name string, replicas, current int32) error {
-	c, err := o.client()
+	obj, err := o.modify(k, name, func(obj api.Object) error {
+		cur, _ := replicasOf(obj, nil)
+		if current >= 0 && cur != current {
+			return fmt.Errorf("expected replicas to be %d, was %d", current, cur)
+		}
+		replicasOf(obj, &replicas)
+		return nil
+	})
 	if err != nil {
 		return err
+	}
+	fmt.Fprintf(o.streams.Out, "%s scaled\n", objectName(obj))
+	return nil
+}
+
+// modify reads an object, changes it with mutate and writes it back,
+// starting again on a conflict (a few times), as kubectl's scale and
+// set image do. A server error is printed kubectl's way (errSilent);
+// mutate's errors are returned as they are.
+func (o *options) modify(k *api.Kind, name string, mutate func(api.Object) error) (api.Object, error) {
+	c, err := o.client()
+	if err != nil {
+		return nil, err
 	}
 	ctx, cancel := o.context()
 	defer cancel()
@@ -104,22 +124,19 @@ func (o *options) scale(k *api.Kind, name string, replicas, current int32) error
 		obj, err := c.Get(ctx, k, o.ns(), name)
 		if err != nil {
 			fmt.Fprintf(o.streams.Err, "Error from server (%s): %v\n", reason(err), err)
-			return errSilent
+			return nil, errSilent
 		}
-		cur, _ := replicasOf(obj, nil)
-		if current >= 0 && cur != current {
-			return fmt.Errorf("expected replicas to be %d, was %d", current, cur)
+		if err := mutate(obj); err != nil {
+			return nil, err
 		}
-		replicasOf(obj, &replicas)
 		_, _, err = c.Update(ctx, obj)
 		if apierrors.IsConflict(err) && attempt < 5 {
 			continue
 		}
 		if err != nil {
 			fmt.Fprintf(o.streams.Err, "Error from server (%s): %v\n", reason(err), err)
-			return errSilent
+			return nil, errSilent
 		}
-		fmt.Fprintf(o.streams.Out, "%s scaled\n", objectName(obj))
-		return nil
+		return obj, nil
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/weft-mesh/weft/api"
 )
@@ -73,18 +72,7 @@ func podSpecOf(obj api.Object) *corev1.PodSpec {
 }
 
 func (o *options) setImage(k *api.Kind, name string, images map[string]string, record bool, cause string) error {
-	c, err := o.client()
-	if err != nil {
-		return err
-	}
-	ctx, cancel := o.context()
-	defer cancel()
-	for attempt := 0; ; attempt++ {
-		obj, err := c.Get(ctx, k, o.ns(), name)
-		if err != nil {
-			fmt.Fprintf(o.streams.Err, "Error from server (%s): %v\n", reason(err), err)
-			return errSilent
-		}
+	obj, err := o.modify(k, name, func(obj api.Object) error {
 		spec := podSpecOf(obj)
 		if spec == nil {
 			return fmt.Errorf("%s has no pod template", objectName(obj))
@@ -110,15 +98,11 @@ func (o *options) setImage(k *api.Kind, name string, images map[string]string, r
 			ann[ChangeCauseAnnotation] = cause
 			obj.SetAnnotations(ann)
 		}
-		_, _, err = c.Update(ctx, obj)
-		if apierrors.IsConflict(err) && attempt < 5 {
-			continue
-		}
-		if err != nil {
-			fmt.Fprintf(o.streams.Err, "Error from server (%s): %v\n", reason(err), err)
-			return errSilent
-		}
-		fmt.Fprintf(o.streams.Out, "%s image updated\n", objectName(obj))
 		return nil
+	})
+	if err != nil {
+		return err
 	}
+	fmt.Fprintf(o.streams.Out, "%s image updated\n", objectName(obj))
+	return nil
 }
