@@ -194,12 +194,20 @@ func (c *Client) stream(ctx context.Context, cc *grpc.ClientConn) (good bool, er
 		}
 	}
 	c.setConnected(true)
+	return receive("ads", st.Recv, s.handle)
+}
+
+// receive feeds each response of a stream (state of the world or delta)
+// to handle until the stream or handle fails. good reports whether any
+// response was applied, so a reconnect after a good stream resets the
+// back-off.
+func receive[R any](what string, recv func() (R, error), handle func(R) (bool, error)) (good bool, err error) {
 	for {
-		resp, err := st.Recv()
+		resp, err := recv()
 		if err != nil {
-			return good, fmt.Errorf("ads recv: %w", err)
+			return good, fmt.Errorf("%s recv: %w", what, err)
 		}
-		ok, err := s.handle(resp)
+		ok, err := handle(resp)
 		if err != nil {
 			return good, err
 		}

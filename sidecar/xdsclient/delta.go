@@ -70,17 +70,7 @@ func (c *Client) deltaStream(ctx context.Context, cc *grpc.ClientConn) (good boo
 		}
 	}
 	c.setConnected(true)
-	for {
-		resp, err := st.Recv()
-		if err != nil {
-			return good, fmt.Errorf("delta ads recv: %w", err)
-		}
-		ok, err := s.handle(resp)
-		if err != nil {
-			return good, err
-		}
-		good = good || ok
-	}
+	return receive("delta ads", st.Recv, s.handle)
 }
 
 func setOf(names []string) map[string]bool {
