@@ -106,10 +106,17 @@ func (s *Server) update(ctx context.Context, k *api.Kind, obj api.Object, _ api.
 	if err != nil {
 		return nil, warnings, err
 	}
-	prepareForUpdate(obj, old)
+	keepStatus(obj, old)
 	b, err := encode(obj)
 	if err != nil {
 		return nil, warnings, err
+	}
+	if !sameSpec(b, kv.Value) {
+		// The spec changed: a new generation, in the stored bytes too.
+		obj.SetGeneration(old.GetGeneration() + 1)
+		if b, err = encode(obj); err != nil {
+			return nil, warnings, err
+		}
 	}
 	if bytes.Equal(b, kv.Value) {
 		return old, warnings, nil
@@ -223,34 +230,34 @@ func prepareForCreate(obj api.Object) {
 	}
 }
 
-// prepareForUpdate keeps the status (it changes only through /status) and
-// bumps generation when the spec changed. Identity and creation time were
-// carried over before admission.
-func prepareForUpdate(obj, old api.Object) {
+// keepStatus keeps the stored status: a spec update never changes it
+// (it changes only through /status).
+func keepStatus(obj, old api.Object) {
 	if st := reflect.ValueOf(obj).Elem().FieldByName("Status"); st.IsValid() {
 		st.Set(reflect.ValueOf(old).Elem().FieldByName("Status"))
 	}
-	obj.SetGeneration(old.GetGeneration())
-	if !sameSpec(obj, old) {
-		obj.SetGeneration(old.GetGeneration() + 1)
+}
+
+// sameSpec compares two stored encodings on everything but metadata and
+// status (what a generation counts).
+func sameSpec(a, b []byte) bool {
+	var ma, mb map[string]json.RawMessage
+	if json.Unmarshal(a, &ma) != nil || json.Unmarshal(b, &mb) != nil {
+		return false
 	}
-}
-
-// sameSpec compares everything but metadata and status.
-func sameSpec(a, b api.Object) bool {
-	return bytes.Equal(specBytes(a), specBytes(b))
-}
-
-func specBytes(obj api.Object) []byte {
-	b, _ := json.Marshal(obj)
-	var m map[string]json.RawMessage
-	_ = json.Unmarshal(b, &m)
-	delete(m, "metadata")
-	delete(m, "status")
-	delete(m, "apiVersion")
-	delete(m, "kind")
-	out, _ := json.Marshal(m)
-	return out
+	for _, k := range []string{"metadata", "status", "apiVersion", "kind"} {
+		delete(ma, k)
+		delete(mb, k)
+	}
+	if len(ma) != len(mb) {
+		return false
+	}
+	for k, v := range ma {
+		if !bytes.Equal(v, mb[k]) {
+			return false
+		}
+	}
+	return true
 }
 
 // Object reads a stored object directly, for in-process admission plugins
