@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"strings"
 	"testing"
 
 	dto "github.com/prometheus/client_model/go"
@@ -20,14 +19,20 @@ func TestRequestLabels(t *testing.T) {
 	if n := len(family(out, "istio_requests_total").GetMetric()); n != 2 {
 		t.Fatalf("%d series, want 2", n)
 	}
-	var text strings.Builder
+	// Compare label pairs, not mf.String(): protobuf's text form varies its
+	// whitespace on purpose from one run to the next.
+	seen := map[string]bool{}
 	for _, mf := range out {
-		text.WriteString(mf.String())
+		for _, metric := range mf.GetMetric() {
+			for _, lp := range metric.GetLabel() {
+				seen[lp.GetName()+"="+lp.GetValue()] = true
+			}
+		}
 	}
-	for _, want := range []string{`name:"destination_service" value:"flaskapp.default.svc.cluster.local"`, `name:"destination_service_name" value:"flaskapp"`,
-		`name:"destination_version" value:"v2"`, `name:"response_flags" value:"UO"`, `name:"source_workload" value:"sleep"`, `name:"reporter" value:"source"`} {
-		if !strings.Contains(text.String(), want) {
-			t.Errorf("missing %s", want)
+	for _, want := range []string{"destination_service=flaskapp.default.svc.cluster.local", "destination_service_name=flaskapp",
+		"destination_version=v2", "response_flags=UO", "source_workload=sleep", "reporter=source"} {
+		if !seen[want] {
+			t.Errorf("missing label %s", want)
 		}
 	}
 	m.TCPOpen(Source, d)
