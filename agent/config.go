@@ -83,6 +83,12 @@ type Config struct {
 	SyncPeriod time.Duration
 	// StatsPeriod is how often resource usage is sampled (10s).
 	StatsPeriod time.Duration
+	// MeshTerminationDelay holds the SIGTERM of a deleted mesh pod's app
+	// containers (those of a pod with the weft-proxy sidecar) while its
+	// removal from the endpoints reaches the other proxies, as a preStop
+	// sleep would (1s; negative: none, the kubelet's exact behaviour). It
+	// counts against the grace period.
+	MeshTerminationDelay time.Duration
 	// Backoff is the restart back-off (the kubelet's by default).
 	Backoff lifecycle.Policy
 	// Network sets pods' networking up; default host mode over PodCIDR.
@@ -142,6 +148,9 @@ func (cfg *Config) defaults() error {
 	}
 	if cfg.StatsPeriod <= 0 {
 		cfg.StatsPeriod = 10 * time.Second
+	}
+	if cfg.MeshTerminationDelay == 0 {
+		cfg.MeshTerminationDelay = time.Second
 	}
 	if cfg.Backoff.Initial <= 0 {
 		cfg.Backoff = lifecycle.KubeletPolicy

@@ -31,6 +31,16 @@
 // removes the bridge and the host's rules too, as recorded in the data
 // directory (network.json).
 //
+// Sidecars (init containers with restartPolicy Always, KEP-753; weftd
+// injects weft-proxy as one) start in the init sequence, which goes on once
+// the sidecar's startup probe passes, run beside the app containers
+// whatever the pod's restartPolicy, count towards the pod's readiness, and
+// are stopped when the app containers have completed. On deletion the app
+// containers are stopped first and the sidecars after them, in reverse
+// order. A mesh pod's app containers get their SIGTERM MeshTerminationDelay
+// (1s) after the deletion, while the other proxies learn that the pod left
+// the endpoints, so that a rolling update loses no request.
+//
 // The agent serves logs, exec and resource usage on its own HTTP server
 // (server.go), which weftd's API server proxies to; the Node's status
 // publishes its address (status.addresses InternalIP and

@@ -138,13 +138,11 @@ func (a *Agent) xdsForPods(res network.Result) string {
 	return a.cfg.XDSAddr
 }
 
+// hasSidecar reports whether the pod runs weft-proxy: as a native sidecar
+// (an init container, as weftd injects it) or as an app container (pods
+// injected before, or by hand).
 func hasSidecar(pod *corev1.Pod) bool {
-	for _, c := range pod.Spec.Containers {
-		if c.Name == sidecarName {
-			return true
-		}
-	}
-	return false
+	return containerOf(pod, sidecarName) != nil
 }
 
 // Files in a pod's directory that netns mode mounts into its containers.

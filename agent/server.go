@@ -92,8 +92,10 @@ func (a *Agent) findContainer(r *http.Request) (*corev1.Pod, string, *apierrors.
 	}
 	c := r.URL.Query().Get("container")
 	if c == "" {
-		switch len(pod.Spec.Containers) {
-		case 1:
+		switch d := pod.Annotations["kubectl.kubernetes.io/default-container"]; {
+		case d != "" && containerOf(pod, d) != nil:
+			c = d
+		case len(pod.Spec.Containers) == 1:
 			c = pod.Spec.Containers[0].Name
 		default:
 			var names []string

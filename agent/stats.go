@@ -170,7 +170,9 @@ func (a *Agent) sampleStats() {
 			continue
 		}
 		pm := metricsv1beta1.PodMetrics{ObjectMeta: metav1.ObjectMeta{Name: pod.Name, Namespace: pod.Namespace, Labels: pod.Labels}, Timestamp: ts}
-		for _, c := range pod.Spec.Containers {
+		// The running containers: app containers and sidecars (a run-to-
+		// completion init container is not running once the pod is up).
+		for _, c := range allContainers(pod) {
 			o, ok := obs[c.Name]
 			if !ok || !o.Running() {
 				continue

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -417,10 +418,13 @@ func containerOf(pod *corev1.Pod, name string) *corev1.Container {
 	return nil
 }
 
-func isInit(pod *corev1.Pod, name string) bool {
+// runsToCompletion reports whether a container is an init container that
+// runs to completion: it is not probed and has no postStart hook. Sidecars
+// (init containers with restartPolicy Always) run like app containers.
+func runsToCompletion(pod *corev1.Pod, name string) bool {
 	for _, c := range pod.Spec.InitContainers {
 		if c.Name == name {
-			return true
+			return !lifecycle.IsSidecar(c)
 		}
 	}
 	return false
@@ -523,7 +527,7 @@ func (w *podWorker) start(ctx context.Context, pod *corev1.Pod, name string, obs
 	} else {
 		w.a.event(pod, corev1.EventTypeNormal, "Started", fmt.Sprintf("Started container %s (restart %d)", name, attempt))
 	}
-	if c.Lifecycle != nil && c.Lifecycle.PostStart != nil && !isInit(pod, name) {
+	if c.Lifecycle != nil && c.Lifecycle.PostStart != nil && !runsToCompletion(pod, name) {
 		h := c.Lifecycle.PostStart
 		tgt := w.target(pod, c)
 		w.bg.Add(1)
@@ -622,8 +626,8 @@ func (w *podWorker) syncProbes(ctx context.Context, pod *corev1.Pod, obs map[str
 		pctx, cancel := context.WithCancel(ctx)
 		ps := &probeState{attempt: o.Attempt, ready: c.ReadinessProbe == nil, started: c.StartupProbe == nil, cancel: cancel}
 		w.probes[name] = ps
-		if isInit(pod, name) {
-			continue // init containers are not probed
+		if runsToCompletion(pod, name) {
+			continue // init containers are not probed, sidecars are
 		}
 		tgt := w.target(pod, c)
 		attempt := o.Attempt
@@ -738,33 +742,63 @@ func (w *podWorker) stopContainer(ctx context.Context, pod *corev1.Pod, c *corev
 	}
 }
 
-// terminate stops every running container of the pod, in parallel.
+// terminate stops every running container of the pod as the kubelet does:
+// the app containers (and init containers) in parallel first, then the
+// sidecars one by one in reverse order, so that a sidecar proxy keeps
+// serving while the app drains. The grace period covers both; sidecars
+// get at least two seconds. A mesh pod's app containers are stopped only
+// after MeshTerminationDelay, while the pod leaves the other proxies'
+// endpoints.
 func (w *podWorker) terminate(ctx context.Context, grace time.Duration) {
 	pod, _ := w.desired()
 	obs, _ := w.a.rt.Observe(string(w.uid))
-	var wg sync.WaitGroup
-	for name, o := range obs {
-		if !o.Running() {
-			continue
-		}
-		c := (*corev1.Container)(nil)
+	deadline := time.Now().Add(grace)
+	stop := func(name string, grace time.Duration) {
+		var c *corev1.Container
 		if pod != nil {
 			c = containerOf(pod, name)
 		}
 		if c == nil {
-			c = &corev1.Container{Name: name}
+			_ = w.a.rt.Stop(ctx, string(w.uid), name, grace)
+			return
+		}
+		w.stopContainer(ctx, pod, c, grace)
+	}
+	var sidecars []string
+	if pod != nil {
+		for i := len(pod.Spec.InitContainers) - 1; i >= 0; i-- {
+			if c := pod.Spec.InitContainers[i]; lifecycle.IsSidecar(c) && obs[c.Name].Running() {
+				sidecars = append(sidecars, c.Name)
+			}
+		}
+	}
+	appsRunning := false
+	for name, o := range obs {
+		appsRunning = appsRunning || (o.Running() && !slices.Contains(sidecars, name))
+	}
+	if d := w.a.cfg.MeshTerminationDelay; d > 0 && pod != nil && hasSidecar(pod) && appsRunning {
+		// The endpoints controller dropped the pod at its deletion; the
+		// other proxies learn it a push later. Until then the app serves.
+		select {
+		case <-ctx.Done():
+		case <-time.After(min(d, grace/2)):
+		}
+	}
+	var wg sync.WaitGroup
+	for name, o := range obs {
+		if !o.Running() || slices.Contains(sidecars, name) {
+			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if pod == nil {
-				_ = w.a.rt.Stop(ctx, string(w.uid), name, grace)
-				return
-			}
-			w.stopContainer(ctx, pod, c, grace)
+			stop(name, grace)
 		}()
 	}
 	wg.Wait()
+	for _, name := range sidecars {
+		stop(name, max(time.Until(deadline), 2*time.Second))
+	}
 }
 
 // cleanup removes everything of a deleted pod: processes, cgroups,

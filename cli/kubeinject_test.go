@@ -70,7 +70,7 @@ func TestKubeInjectSeeds(t *testing.T) {
 			for _, d := range docs {
 				switch o := d.Object.(type) {
 				case *appsv1.Deployment:
-					if !hasContainer(o.Spec.Template.Spec.Containers, api.SidecarContainerName) || o.Spec.Template.Annotations[api.AnnotationSidecarStatus] == "" {
+					if !hasContainer(o.Spec.Template.Spec.InitContainers, api.SidecarContainerName) || o.Spec.Template.Annotations[api.AnnotationSidecarStatus] == "" {
 						t.Errorf("%s not injected", o.Name)
 					}
 					injected++

@@ -148,7 +148,22 @@ func Decide(in Input) Plan {
 
 	d := &decider{in: in, plan: &p, policy: policy, frozen: terminal || fatal != nil}
 
-	// Init containers, in order, unless the app containers already ran.
+	// Sidecars (init containers with restartPolicy Always) that ran stay up
+	// for the pod's life: restarted whatever the pod's restartPolicy, killed
+	// when unhealthy.
+	for _, c := range pod.Spec.InitContainers {
+		if o := in.Containers[c.Name]; IsSidecar(c) && o.Runs {
+			if o.Running {
+				d.killIfUnhealthy(c.Name, o)
+			} else {
+				d.restart(c.Name, o)
+			}
+		}
+	}
+
+	// Init containers, in order, unless the app containers already ran. A
+	// sidecar counts as done once it has started (its startup probe
+	// passed), and the sequence goes on while it runs.
 	initDone, initFailed := true, false
 	anyAppRan := false
 	for _, c := range pod.Spec.Containers {
@@ -159,6 +174,16 @@ func Decide(in Input) Plan {
 	if !anyAppRan {
 		for _, c := range pod.Spec.InitContainers {
 			o := in.Containers[c.Name]
+			if IsSidecar(c) {
+				if o.Running && o.Started {
+					continue
+				}
+				if !o.Runs {
+					d.start(c.Name)
+				}
+				initDone = false
+				break
+			}
 			if o.Runs && !o.Running && o.Exit != nil && o.Exit.Code == 0 {
 				continue
 			}
@@ -179,7 +204,11 @@ func Decide(in Input) Plan {
 	var incomplete []string
 	for _, c := range pod.Spec.InitContainers {
 		o := in.Containers[c.Name]
-		if !(initDone || (o.Exit != nil && o.Exit.Code == 0 && !o.Running)) {
+		done := o.Exit != nil && o.Exit.Code == 0 && !o.Running
+		if IsSidecar(c) {
+			done = o.Running && o.Started
+		}
+		if !(initDone || done) {
 			incomplete = append(incomplete, c.Name)
 		}
 		st.InitContainerStatuses = append(st.InitContainerStatuses, d.containerStatus(c, o, true))
@@ -244,7 +273,11 @@ func Decide(in Input) Plan {
 		if !terminal {
 			for _, c := range allContainers(pod) {
 				if o := in.Containers[c.Name]; o.Running {
-					p.Kill = appendKill(p.Kill, Kill{Name: c.Name, Message: "the pod failed"})
+					why := "the pod failed"
+					if st.Phase == corev1.PodSucceeded {
+						why = "the pod's containers completed"
+					}
+					p.Kill = appendKill(p.Kill, Kill{Name: c.Name, Message: why})
 				}
 			}
 		}
@@ -252,6 +285,11 @@ func Decide(in Input) Plan {
 
 	// Conditions.
 	var unready []string
+	for i, cs := range st.InitContainerStatuses {
+		if IsSidecar(pod.Spec.InitContainers[i]) && !cs.Ready {
+			unready = append(unready, cs.Name)
+		}
+	}
 	for _, cs := range st.ContainerStatuses {
 		if !cs.Ready {
 			unready = append(unready, cs.Name)
@@ -281,6 +319,13 @@ func Decide(in Input) Plan {
 	}
 	st.Conditions = conds
 	return p
+}
+
+// IsSidecar reports whether an init container is a sidecar: one with
+// restartPolicy Always, which Kubernetes starts in the init sequence and
+// keeps running beside the app containers (KEP-753).
+func IsSidecar(c corev1.Container) bool {
+	return c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
 }
 
 type decider struct {
@@ -382,7 +427,7 @@ func (d *decider) containerStatus(c corev1.Container, o Container, podInitializi
 			restarting = restarting || s == c.Name
 		}
 		delay, backingOff := d.inBackoff(c.Name)
-		wantsRestart := d.policy == corev1.RestartPolicyAlways || (d.policy == corev1.RestartPolicyOnFailure && o.Exit.Code != 0)
+		wantsRestart := d.policy == corev1.RestartPolicyAlways || (d.policy == corev1.RestartPolicyOnFailure && o.Exit.Code != 0) || IsSidecar(c)
 		switch {
 		case restarting:
 			cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: ReasonContainerCreating}

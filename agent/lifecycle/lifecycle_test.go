@@ -29,6 +29,13 @@ func (b *podBuilder) init(names ...string) *podBuilder {
 	}
 	return b
 }
+func (b *podBuilder) sidecar(names ...string) *podBuilder {
+	always := corev1.ContainerRestartPolicyAlways
+	for _, n := range names {
+		b.p.Spec.InitContainers = append(b.p.Spec.InitContainers, corev1.Container{Name: n, Image: "weft/proxy", RestartPolicy: &always})
+	}
+	return b
+}
 func (b *podBuilder) policy(p corev1.RestartPolicy) *podBuilder { b.p.Spec.RestartPolicy = p; return b }
 func (b *podBuilder) phase(p corev1.PodPhase) *podBuilder       { b.p.Status.Phase = p; return b }
 func (b *podBuilder) obj() *corev1.Pod                          { return b.p }
@@ -120,6 +127,55 @@ func TestDecide(t *testing.T) {
 			containers: map[string]Container{"i1": exited(0, 1, t0)}, now: t0.Add(time.Second),
 			wantStart: []string{"i1"}, wantPhase: corev1.PodPending, wantBackoff: map[string]time.Duration{"i1": 10 * time.Second},
 			wantInit: corev1.ConditionFalse, wantReady: corev1.ConditionFalse,
+		},
+		{
+			name: "a sidecar starts first, alone", pod: pod().sidecar("proxy").init("i1").app("a").obj(),
+			wantStart: []string{"proxy"}, wantPhase: corev1.PodPending,
+			wantStates: map[string]string{"proxy": "Waiting:PodInitializing", "i1": "Waiting:PodInitializing", "a": "Waiting:PodInitializing"},
+			wantReady:  corev1.ConditionFalse, wantInit: corev1.ConditionFalse,
+		},
+		{
+			name: "the init sequence waits for the sidecar's startup probe", pod: pod().sidecar("proxy").app("a").obj(),
+			containers: map[string]Container{"proxy": {Runs: true, Running: true, StartedAt: t0}},
+			wantPhase:  corev1.PodPending, wantStates: map[string]string{"proxy": "Running", "a": "Waiting:PodInitializing"},
+			wantReady: corev1.ConditionFalse, wantInit: corev1.ConditionFalse,
+		},
+		{
+			name: "a started sidecar lets the next init container run", pod: pod().sidecar("proxy").init("i1").app("a").obj(),
+			containers: map[string]Container{"proxy": running(0, false)},
+			wantStart:  []string{"i1"}, wantPhase: corev1.PodPending, wantReady: corev1.ConditionFalse, wantInit: corev1.ConditionFalse,
+		},
+		{
+			name: "app containers start once the sidecar started", pod: pod().sidecar("proxy").app("a").obj(),
+			containers: map[string]Container{"proxy": running(0, false)},
+			wantStart:  []string{"a"}, wantPhase: corev1.PodPending, wantStates: map[string]string{"proxy": "Running"},
+			wantReady: corev1.ConditionFalse, wantInit: corev1.ConditionTrue,
+		},
+		{
+			name: "an unready sidecar keeps the pod unready", pod: pod().sidecar("proxy").app("a").obj(),
+			containers: map[string]Container{"proxy": running(0, false), "a": running(0, true)},
+			wantPhase:  corev1.PodRunning, wantReady: corev1.ConditionFalse, wantInit: corev1.ConditionTrue,
+		},
+		{
+			name: "ready with its sidecar", pod: pod().sidecar("proxy").app("a").obj(),
+			containers: map[string]Container{"proxy": running(0, true), "a": running(0, true)},
+			wantPhase:  corev1.PodRunning, wantReady: corev1.ConditionTrue, wantInit: corev1.ConditionTrue,
+		},
+		{
+			name: "a sidecar restarts even in a Never pod", pod: pod().sidecar("proxy").app("a").policy(corev1.RestartPolicyNever).obj(),
+			containers: map[string]Container{"proxy": exited(0, 1, t0), "a": running(0, true)}, now: t0.Add(time.Second),
+			wantStart: []string{"proxy"}, wantPhase: corev1.PodRunning, wantStates: map[string]string{"proxy": "Waiting:ContainerCreating"},
+			wantReady: corev1.ConditionFalse, wantInit: corev1.ConditionTrue, wantBackoff: map[string]time.Duration{"proxy": 10 * time.Second},
+		},
+		{
+			name: "the sidecar is stopped when the app containers completed", pod: pod().sidecar("proxy").app("a").policy(corev1.RestartPolicyNever).obj(),
+			containers: map[string]Container{"proxy": running(0, true), "a": exited(0, 0, t0)},
+			wantKill:   []string{"proxy"}, wantPhase: corev1.PodSucceeded, wantReady: corev1.ConditionFalse, wantInit: corev1.ConditionTrue,
+		},
+		{
+			name: "a completed pod does not restart its sidecar", pod: pod().sidecar("proxy").app("a").policy(corev1.RestartPolicyNever).phase(corev1.PodSucceeded).obj(),
+			containers: map[string]Container{"proxy": exited(0, 143, t0), "a": exited(0, 0, t0)},
+			wantPhase:  corev1.PodSucceeded, wantReady: corev1.ConditionFalse, wantInit: corev1.ConditionTrue,
 		},
 		{
 			name: "running and ready", pod: pod().app("a").obj(),

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -94,4 +95,59 @@ func TestWorkerThresholds(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+// TestWorkerEarlyAttempts: until its first success a readiness probe is
+// tried again after 50 ms, 100 ms, 200 ms, ... within its period, and
+// those early failures count for nothing.
+func TestWorkerEarlyAttempts(t *testing.T) {
+	var mu sync.Mutex
+	results := []bool{false, false, false, true} // scheduled, early, early, early
+	i := 0
+	exec := func(context.Context, []string) ([]byte, int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		r := results[min(i, len(results)-1)]
+		i++
+		if r {
+			return nil, 0, nil
+		}
+		return nil, 1, nil
+	}
+	var waits []time.Duration
+	after := func(d time.Duration) <-chan time.Time {
+		mu.Lock()
+		waits = append(waits, d)
+		mu.Unlock()
+		return time.After(time.Millisecond)
+	}
+	reports := make(chan bool, 10)
+	w := &Worker{Kind: Readiness, After: after, Target: Target{Exec: exec},
+		Probe:  &corev1.Probe{ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"x"}}}, PeriodSeconds: 10, FailureThreshold: 1},
+		Report: func(ok bool, _ string) { reports <- ok }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(ctx) }()
+	for _, want := range []bool{false, true} {
+		select {
+		case got := <-reports:
+			if got != want {
+				t.Fatalf("report %v, want %v", got, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("no report")
+		}
+	}
+	cancel()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []time.Duration{0, 50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond}; len(waits) < len(want) || !slices.Equal(waits[:len(want)], want) {
+		t.Fatalf("waits %v, want %v first", waits, want)
+	}
+	select {
+	case r := <-reports:
+		t.Fatalf("extra report %v: early failures must not count", r)
+	default:
+	}
 }

@@ -34,6 +34,15 @@ type Worker struct {
 // Run probes until ctx ends. A liveness or startup worker stops after it
 // reported a failure (the container is about to be killed); a startup
 // worker stops after its first success.
+//
+// Until its first success, a readiness or startup probe is also tried
+// sooner than its period — 50 ms after a scheduled attempt, then 100 ms,
+// 200 ms, ... while that stays within the period — so that a container is
+// Ready (and the next one of an init sequence starts) as soon as it
+// answers, not a whole period later. Only the scheduled attempts' failures
+// count toward failureThreshold: the early ones add successes, never
+// failures. While the Gate is closed (the startup probe has not passed),
+// the worker looks again every 50 ms.
 func (w *Worker) Run(ctx context.Context) {
 	after := w.After
 	if after == nil {
@@ -50,45 +59,78 @@ func (w *Worker) Run(ctx context.Context) {
 	if failureThreshold <= 0 {
 		failureThreshold = 3
 	}
-	select {
-	case <-ctx.Done():
-		return
-	case <-after(time.Duration(p.InitialDelaySeconds) * time.Second):
+	sleep := func(d time.Duration) bool {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-after(d):
+			return true
+		}
 	}
+	if !sleep(time.Duration(p.InitialDelaySeconds) * time.Second) {
+		return
+	}
+	const gatePoll, firstEarly = 50 * time.Millisecond, 50 * time.Millisecond
 	var verdict *bool
 	successes, failures := 0, 0
+	everOK := false
+	// attempt runs the probe once; it returns false when the worker is done.
+	attempt := func(counted bool) (more bool) {
+		ok, msg := Check(ctx, p.ProbeHandler, w.Target, timeout)
+		if ctx.Err() != nil {
+			return false
+		}
+		switch {
+		case ok:
+			everOK = true
+			successes, failures = successes+1, 0
+		case counted:
+			failures, successes = failures+1, 0
+		default:
+			return true // an early attempt's failure does not count
+		}
+		switch {
+		case ok && successes >= successThreshold && (verdict == nil || !*verdict):
+			v := true
+			verdict = &v
+			w.Report(true, "")
+			if w.Kind == Startup {
+				return false
+			}
+		case !ok && failures >= failureThreshold && (verdict == nil || *verdict):
+			v := false
+			verdict = &v
+			w.Report(false, string(w.Kind)+" probe failed: "+msg)
+			if w.Kind != Readiness {
+				return false
+			}
+		}
+		return true
+	}
 	for {
-		if w.Gate == nil || w.Gate() {
-			ok, msg := Check(ctx, p.ProbeHandler, w.Target, timeout)
-			if ctx.Err() != nil {
+		if w.Gate != nil && !w.Gate() {
+			if !sleep(gatePoll) {
 				return
 			}
-			if ok {
-				successes, failures = successes+1, 0
-			} else {
-				failures, successes = failures+1, 0
-			}
-			switch {
-			case ok && successes >= successThreshold && (verdict == nil || !*verdict):
-				v := true
-				verdict = &v
-				w.Report(true, "")
-				if w.Kind == Startup {
+			continue
+		}
+		if !attempt(true) {
+			return
+		}
+		waited := time.Duration(0)
+		if w.Kind != Liveness {
+			for step := firstEarly; !everOK && waited+step < period; step *= 2 {
+				if !sleep(step) {
 					return
 				}
-			case !ok && failures >= failureThreshold && (verdict == nil || *verdict):
-				v := false
-				verdict = &v
-				w.Report(false, string(w.Kind)+" probe failed: "+msg)
-				if w.Kind != Readiness {
+				waited += step
+				if !attempt(false) {
 					return
 				}
 			}
 		}
-		select {
-		case <-ctx.Done():
+		if !sleep(period - waited) {
 			return
-		case <-after(period):
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -266,13 +267,20 @@ func usageOf(usage []PodUsage, res corev1.ResourceName, container string) map[st
 	return out
 }
 
-// podRequests sums the containers' requests of res per pod; a container
-// without one is an error, as upstream.
+// podRequests sums the containers' requests of res per pod (app
+// containers and sidecars, i.e. init containers with restartPolicy Always);
+// a container without one is an error, as upstream.
 func podRequests(pods []*corev1.Pod, res corev1.ResourceName, container string) (map[string]int64, error) {
 	out := map[string]int64{}
 	for _, p := range pods {
 		var sum int64
-		for _, c := range p.Spec.Containers {
+		containers := slices.Clone(p.Spec.Containers)
+		for _, c := range p.Spec.InitContainers {
+			if c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways {
+				containers = append(containers, c)
+			}
+		}
+		for _, c := range containers {
 			if container != "" && c.Name != container {
 				continue
 			}

@@ -3,4 +3,13 @@
 // istio-injection=enabled (or weft-injection=enabled) or that carry
 // sidecar.istio.io/inject: "true" ("false" opts out), and in files for
 // `weftctl kube-inject`. The injected container shows in the stored pod spec.
+//
+// The proxy is a native sidecar, as Istio injects it with
+// ENABLE_NATIVE_SIDECARS: the first init container, with restartPolicy
+// Always and a startup probe on its readiness endpoint. The agent therefore
+// starts it before anything else and starts the next container only once
+// the proxy has its configuration (Istio's holdApplicationUntilProxyStarts,
+// always on); on deletion it stops the app containers first and the proxy
+// after them; and a pod whose app containers completed (a Job's) stops its
+// proxy and completes.
 package inject

@@ -51,11 +51,14 @@ func Wanted(pod *corev1.Pod, nsLabels map[string]string) bool {
 	return api.SidecarWanted(pod.Annotations, pod.Labels, &pod.Spec, nsLabels)
 }
 
-// Injected reports whether the pod already has the sidecar.
+// Injected reports whether the pod already has the sidecar (as a native
+// sidecar or, injected by hand or by an older weftd, as an app container).
 func Injected(spec *corev1.PodSpec) bool {
-	for _, c := range spec.Containers {
-		if c.Name == ContainerName {
-			return true
+	for _, cs := range [][]corev1.Container{spec.InitContainers, spec.Containers} {
+		for _, c := range cs {
+			if c.Name == ContainerName {
+				return true
+			}
 		}
 	}
 	return false
@@ -67,11 +70,14 @@ func Into(spec *corev1.PodSpec, annotations map[string]string, cfg Config) map[s
 	if Injected(spec) {
 		return annotations
 	}
-	spec.Containers = append(spec.Containers, Container(cfg))
+	// A native sidecar (Istio's ENABLE_NATIVE_SIDECARS): first of the init
+	// containers, so that the proxy is up before the user's init containers
+	// and app containers start, and stops after them.
+	spec.InitContainers = append([]corev1.Container{Container(cfg)}, spec.InitContainers...)
 	if annotations == nil {
 		annotations = map[string]string{}
 	}
-	annotations[AnnotationStatus] = fmt.Sprintf(`{"containers":[%q],"image":%q}`, ContainerName, image(cfg))
+	annotations[AnnotationStatus] = fmt.Sprintf(`{"initContainers":[%q],"containers":null,"image":%q}`, ContainerName, image(cfg))
 	return annotations
 }
 
@@ -107,6 +113,16 @@ func Container(cfg Config) corev1.Container {
 			fieldEnv("SERVICE_ACCOUNT", "spec.serviceAccountName"),
 		},
 		Ports: []corev1.ContainerPort{{Name: "http-envoy-prom", ContainerPort: PortMetrics, Protocol: corev1.ProtocolTCP}},
+		RestartPolicy: new(corev1.ContainerRestartPolicyAlways),
+		// The init sequence (and so the app) waits for the proxy's
+		// configuration: Istio's native-sidecar startup probe.
+		StartupProbe: &corev1.Probe{
+			ProbeHandler:     corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/healthz/ready", Port: intstr.FromInt32(PortStatus), Scheme: corev1.URISchemeHTTP}},
+			PeriodSeconds:    1,
+			TimeoutSeconds:   3,
+			FailureThreshold: 600,
+			SuccessThreshold: 1,
+		},
 		ReadinessProbe: &corev1.Probe{
 			ProbeHandler:     corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/healthz/ready", Port: intstr.FromInt32(PortStatus), Scheme: corev1.URISchemeHTTP}},
 			PeriodSeconds:    2,

@@ -55,17 +55,21 @@ func TestAdmitInjectsOnceOnCreate(t *testing.T) {
 	if _, err := p.Admit(context.Background(), po, nil); err != nil {
 		t.Fatal(err)
 	}
-	if len(po.Spec.Containers) != 2 || po.Spec.Containers[1].Name != ContainerName || po.Spec.Containers[1].Image != "weft/proxy:v1" {
-		t.Fatalf("containers %+v", po.Spec.Containers)
+	if len(po.Spec.Containers) != 1 || len(po.Spec.InitContainers) != 1 || po.Spec.InitContainers[0].Name != ContainerName || po.Spec.InitContainers[0].Image != "weft/proxy:v1" {
+		t.Fatalf("init containers %+v, containers %+v", po.Spec.InitContainers, po.Spec.Containers)
 	}
-	if sc := po.Spec.Containers[1].SecurityContext; sc == nil || sc.RunAsUser == nil || *sc.RunAsUser != 1337 || sc.RunAsGroup == nil || *sc.RunAsGroup != 1337 {
+	proxy := po.Spec.InitContainers[0]
+	if proxy.RestartPolicy == nil || *proxy.RestartPolicy != corev1.ContainerRestartPolicyAlways || proxy.StartupProbe == nil {
+		t.Fatalf("the proxy is not a native sidecar with a startup probe: %+v", proxy)
+	}
+	if sc := proxy.SecurityContext; sc == nil || sc.RunAsUser == nil || *sc.RunAsUser != 1337 || sc.RunAsGroup == nil || *sc.RunAsGroup != 1337 {
 		t.Fatalf("the proxy does not run as 1337: %+v", sc)
 	}
 	if po.Annotations[AnnotationStatus] == "" {
 		t.Fatal("no status annotation")
 	}
 	upd := pod(nil, nil)
-	if _, err := p.Admit(context.Background(), upd, po); err != nil || len(upd.Spec.Containers) != 1 {
-		t.Fatalf("an update was injected: %v %d", err, len(upd.Spec.Containers))
+	if _, err := p.Admit(context.Background(), upd, po); err != nil || len(upd.Spec.InitContainers) != 0 {
+		t.Fatalf("an update was injected: %v %d", err, len(upd.Spec.InitContainers))
 	}
 }

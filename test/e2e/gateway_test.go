@@ -128,9 +128,10 @@ func testProxyConfig(t *testing.T, w *weftd) {
 	if routes := pc("routes", sleep); !strings.Contains(routes, fqdn+":80") {
 		t.Errorf("routes of %s should have the virtual host %s:80:\n%s", sleep, fqdn, routes)
 	}
-	if eps := pc("endpoints", sleep, "--cluster", "outbound|80||"+fqdn); strings.Count(eps, "HEALTHY") != 2 {
-		t.Errorf("flaskapp's two endpoints should be healthy:\n%s", eps)
-	}
+	// The pods are Ready; their endpoints reach the sidecar a push later.
+	waitFor(t, 30*time.Second, "flaskapp's two endpoints healthy in the sidecar", func() bool {
+		return strings.Count(pc("endpoints", sleep, "--cluster", "outbound|80||"+fqdn), "HEALTHY") == 2
+	})
 	if js := pc("clusters", sleep+".default", "-o", "json"); !strings.Contains(js, `"name": "outbound|80||`+fqdn+`"`) {
 		t.Errorf("clusters -o json:\n%.2000s", js)
 	}

@@ -89,7 +89,18 @@ func startWeftd(t *testing.T, dataDir string, extra ...string) *weftd {
 	}()
 	go func() { _ = w.cmd.Wait(); close(w.exited) }()
 	t.Cleanup(func() {
+		crashed := false
+		select {
+		case <-w.exited:
+			crashed = true
+		default:
+		}
 		w.stop()
+		if crashed || t.Failed() {
+			// weftd's own account of what went wrong: the last 150 lines.
+			lines := strings.Split(strings.TrimRight(w.log.String(), "\n"), "\n")
+			t.Logf("weftd (exited before the end of the test: %v), last lines of its log:\n%s", crashed, strings.Join(lines[max(0, len(lines)-150):], "\n"))
+		}
 		// Containers outlive their agent by design (it re-adopts them):
 		// a test removes them itself.
 		if err := agent.Reset(filepath.Join(dataDir, "agent"), nodeName(dataDir)); err != nil {
