@@ -83,7 +83,10 @@ func startWith(t testing.TB, res xdstest.Resources, opt func(*sidecar.Config)) *
 		XDSAddr: srv.Addr, NodeID: nodeID, PodIP: "127.0.0.1", Mode: "sidecar", Network: "host",
 		OutboundAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", StatsAddr: "127.0.0.1:0", ReadyAddr: "127.0.0.1:0",
 		AccessLog: "off", Logger: zap.NewNop(), Labels: map[string]string{"app": "sleep", "version": "v1"},
-		XDSBackoffBase: 20 * time.Millisecond, XDSBackoffMax: 200 * time.Millisecond, DrainTime: 2 * time.Second,
+		XDSBackoffBase: 20 * time.Millisecond, XDSBackoffMax: 200 * time.Millisecond,
+		// Every test's cleanup drains: keep it short (TestGracefulDrain
+		// sets its own).
+		DrainTime: 100 * time.Millisecond,
 	}
 	if opt != nil {
 		opt(&cfg)
@@ -695,7 +698,8 @@ func TestGracefulDrain(t *testing.T) {
 	var once sync.Once
 	unblock := func() { once.Do(func() { close(release) }) }
 	t.Cleanup(unblock) // before the backend's Close, which waits for handlers
-	e := start(t, withRoute(base(), xdstest.RouteConfig("80", vhost(xdstest.PrefixRoute("d", "/", xdstest.ToCluster(v1)))), xdstest.Service(v1, slow.addr())))
+	e := startWith(t, withRoute(base(), xdstest.RouteConfig("80", vhost(xdstest.PrefixRoute("d", "/", xdstest.ToCluster(v1)))), xdstest.Service(v1, slow.addr())),
+		func(c *sidecar.Config) { c.DrainTime = 3 * time.Second })
 	got := make(chan string, 1)
 	go func() {
 		req, _ := http.NewRequest("GET", "http://flaskapp/", nil)
@@ -724,7 +728,26 @@ func TestGracefulDrain(t *testing.T) {
 	if b := <-got; b != "slow" {
 		t.Fatalf("in-flight request during drain got %q", b)
 	}
+	// Still draining: a new request is served, and its connection closes
+	// after the response (Envoy's drain: clients move, nothing is cut).
+	resp, err := e.client.Get("http://flaskapp/")
+	select {
+	case <-waited:
+		t.Log("the drain time was over before the second request (a slow machine): not checked")
+		return
+	default:
+	}
+	if err != nil {
+		t.Fatalf("a new request during the drain: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !resp.Close {
+		t.Fatalf("a new request during the drain: %s, Connection: close %v; want 200 and the connection closed", resp.Status, resp.Close)
+	}
 	if err := <-waited; err != nil {
 		t.Fatal(err)
+	}
+	if _, err := e.client.Get("http://flaskapp/"); err == nil {
+		t.Fatal("the proxy still serves after its drain")
 	}
 }

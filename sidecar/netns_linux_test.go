@@ -114,7 +114,7 @@ func TestNetNSOriginalDst(t *testing.T) {
 	// The proxy: this binary, as uid 1337, in the pod namespace.
 	cfg := sidecar.Config{XDSAddr: xds.Addr, NodeID: node, PodIP: podIP, Network: "netns",
 		AdminAddr: "127.0.0.1:15000", ReadyAddr: "127.0.0.1:15021", AccessLog: "stderr", LogLevel: "warn",
-		XDSBackoffBase: 20 * time.Millisecond, XDSBackoffMax: 200 * time.Millisecond, DrainTime: time.Second}
+		XDSBackoffBase: 20 * time.Millisecond, XDSBackoffMax: 200 * time.Millisecond, DrainTime: 100 * time.Millisecond}
 	js, _ := json.Marshal(cfg)
 	bin := copyExecutable(t)
 	ctx, cancel := context.WithCancel(context.Background())

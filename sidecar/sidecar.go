@@ -55,7 +55,8 @@ type Config struct {
 	Labels map[string]string
 	// Workload is the workload name for metrics (default: from the pod name).
 	Workload string
-	// DrainTime bounds the graceful drain on shutdown.
+	// DrainTime is how long the proxy keeps serving, draining, after
+	// SIGTERM or /quitquitquit (Istio's terminationDrainDuration; 5s).
 	DrainTime time.Duration
 	// AccessLog is "stdout", "stderr", "off" or a file path.
 	AccessLog string
@@ -337,8 +338,9 @@ func (p *Proxy) Snapshot() *dataplane.Snapshot { return p.snaps.Load() }
 func (p *Proxy) Quit() { p.quitOnce.Do(func() { close(p.quit) }) }
 
 // Wait blocks until ctx ends or Quit is called, then drains: readiness
-// fails, listeners stop accepting, in-flight requests get DrainTime to
-// finish, and everything closes.
+// fails, listeners keep serving for DrainTime with HTTP/1 connections
+// closed after each response, then stop accepting; in-flight work gets a
+// few more seconds, and everything closes.
 func (p *Proxy) Wait(ctx context.Context) error {
 	select {
 	case <-ctx.Done():
@@ -348,10 +350,22 @@ func (p *Proxy) Wait(ctx context.Context) error {
 	return nil
 }
 
+// finalGrace bounds the last step of a drain: in-flight requests and TCP
+// connections still open when the drain time is over.
+const finalGrace = 5 * time.Second
+
+// drain is Envoy's drain on shutdown (Istio's terminationDrainDuration):
+// for DrainTime the proxy fails readiness but keeps its listeners open and
+// serves, closing HTTP/1 connections after their responses; then it stops
+// accepting and gives in-flight work finalGrace to end. Kept-alive
+// connections of other proxies are thus never cut under a request while
+// the endpoint's removal travels to them.
 func (p *Proxy) drain() {
 	p.draining.Store(true)
 	p.log.Info("draining", zap.Duration("drain_time", p.cfg.DrainTime))
-	dctx, cancel := context.WithTimeout(context.Background(), p.cfg.DrainTime)
+	p.listeners.StartDrain()
+	time.Sleep(p.cfg.DrainTime)
+	dctx, cancel := context.WithTimeout(context.Background(), finalGrace)
 	defer cancel()
 	p.listeners.Drain(dctx)
 	p.http.WaitMirrors()

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/weft-mesh/weft/sidecar/dataplane"
@@ -65,7 +66,10 @@ type Manager struct {
 	servers   map[string]*server
 	hostProxy *server
 	closing   bool
-	tcpConns  map[net.Conn]struct{}
+	// draining is set by StartDrain: listeners keep accepting, and every
+	// HTTP/1 response closes its connection.
+	draining atomic.Bool
+	tcpConns map[net.Conn]struct{}
 	// retired are HTTP servers of replaced listeners still draining;
 	// drainCh closes when the Manager drains and takes them over.
 	retired map[*server]struct{}
@@ -424,7 +428,12 @@ func (m *Manager) serverFor(l *xdsresource.Listener) *server {
 func (m *Manager) newServer(l *xdsresource.Listener, hcm *xdsresource.HTTPConnectionManager, h http.HandlerFunc) *server {
 	ln := newChanListener()
 	srv := &http.Server{
-		Handler:           h,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.ProtoMajor == 1 && m.draining.Load() {
+				w.Header().Set("Connection", "close")
+			}
+			h(w, r)
+		}),
 		ReadHeaderTimeout: 60 * time.Second,
 		MaxHeaderBytes:    60 << 10,
 		IdleTimeout:       time.Hour,
@@ -574,9 +583,16 @@ func (m *Manager) DispatchTo(l *xdsresource.Listener, c net.Conn, orig *net.TCPA
 	m.serverFor(l).ln.push(&ciConn{Conn: c, ci: ci, m: m})
 }
 
+// StartDrain begins a graceful drain, as Envoy's on shutdown: the
+// listeners stay open and keep serving, but every HTTP/1 response now
+// carries Connection: close, so that clients move their keep-alive
+// connections elsewhere instead of having them cut. Drain ends it.
+func (m *Manager) StartDrain() { m.draining.Store(true) }
+
 // Drain stops accepting, lets in-flight HTTP requests finish and TCP
 // connections end until ctx is done, then closes everything.
 func (m *Manager) Drain(ctx context.Context) {
+	m.draining.Store(true)
 	m.mu.Lock()
 	m.closing = true
 	close(m.drainCh)
