@@ -112,7 +112,7 @@ func Container(cfg Config) corev1.Container {
 			fieldEnv("POD_IP", "status.podIP"),
 			fieldEnv("SERVICE_ACCOUNT", "spec.serviceAccountName"),
 		},
-		Ports: []corev1.ContainerPort{{Name: "http-envoy-prom", ContainerPort: PortMetrics, Protocol: corev1.ProtocolTCP}},
+		Ports:         []corev1.ContainerPort{{Name: "http-envoy-prom", ContainerPort: PortMetrics, Protocol: corev1.ProtocolTCP}},
 		RestartPolicy: new(corev1.ContainerRestartPolicyAlways),
 		// The init sequence (and so the app) waits for the proxy's
 		// configuration: Istio's native-sidecar startup probe.
