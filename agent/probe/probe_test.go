@@ -98,7 +98,7 @@ func TestWorkerThresholds(t *testing.T) {
 }
 
 // TestWorkerEarlyAttempts: until its first success a readiness probe is
-// tried again after 50 ms, 100 ms, 200 ms, ... within its period, and
+// tried again after 25 ms, 50 ms, 100 ms, ... within its period, and
 // those early failures count for nothing.
 func TestWorkerEarlyAttempts(t *testing.T) {
 	var mu sync.Mutex
@@ -142,7 +142,7 @@ func TestWorkerEarlyAttempts(t *testing.T) {
 	<-done
 	mu.Lock()
 	defer mu.Unlock()
-	if want := []time.Duration{0, 50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond}; len(waits) < len(want) || !slices.Equal(waits[:len(want)], want) {
+	if want := []time.Duration{0, 25 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond}; len(waits) < len(want) || !slices.Equal(waits[:len(want)], want) {
 		t.Fatalf("waits %v, want %v first", waits, want)
 	}
 	select {

@@ -36,8 +36,8 @@ type Worker struct {
 // worker stops after its first success.
 //
 // Until its first success, a readiness or startup probe is also tried
-// sooner than its period — 50 ms after a scheduled attempt, then 100 ms,
-// 200 ms, ... while that stays within the period — so that a container is
+// sooner than its period — 25 ms after a scheduled attempt, then 50 ms,
+// 100 ms, and every 200 ms while that stays within the period — so that a container is
 // Ready (and the next one of an init sequence starts) as soon as it
 // answers, not a whole period later. Only the scheduled attempts' failures
 // count toward failureThreshold: the early ones add successes, never
@@ -70,7 +70,7 @@ func (w *Worker) Run(ctx context.Context) {
 	if !sleep(time.Duration(p.InitialDelaySeconds) * time.Second) {
 		return
 	}
-	const gatePoll, firstEarly = 50 * time.Millisecond, 50 * time.Millisecond
+	const gatePoll, firstEarly, maxEarly = 50 * time.Millisecond, 25 * time.Millisecond, 200 * time.Millisecond
 	var verdict *bool
 	successes, failures := 0, 0
 	everOK := false
@@ -119,7 +119,7 @@ func (w *Worker) Run(ctx context.Context) {
 		}
 		waited := time.Duration(0)
 		if w.Kind != Liveness {
-			for step := firstEarly; !everOK && waited+step < period; step *= 2 {
+			for step := firstEarly; !everOK && waited+step < period; step = min(2*step, maxEarly) {
 				if !sleep(step) {
 					return
 				}
