@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
 )
 
 // meshModes are the pod network modes the mesh tests run in: netns needs root.
@@ -74,6 +76,9 @@ func TestMeshFlaskapp(t *testing.T) {
 			w := startWeftd(t, t.TempDir(), "--network", mode)
 			applyFile(t, w, "seeds/10-flaskapp.yaml")
 			applyFile(t, w, "seeds/11-sleep.yaml")
+			if out, errOut, code := w.weftctl(t, jobWithSidecar, "apply", "-f", "-"); code != 0 {
+				t.Fatalf("apply the job-like pod: %s%s", out, errOut)
+			}
 			waitFor(t, 120*time.Second, "flaskapp v1, v2 and sleep ready", func() bool {
 				return countReady(listPods(t, w.client(t), "app in (flaskapp,sleep)")) == 3
 			})
@@ -105,6 +110,8 @@ func TestMeshFlaskapp(t *testing.T) {
 					count(curlFrom(t, w, sleep, 10, url), "v1 HTTP 200") == 10
 			})
 
+			checkJobWithSidecar(t, w)
+
 			applyFile(t, w, "seeds/16-flaskapp-vs-mirror.yaml")
 			v1 := podName(t, w, "app=flaskapp,version=v1")
 			waitFor(t, 60*time.Second, "canary traffic mirrored to v1", func() bool {
@@ -115,6 +122,44 @@ func TestMeshFlaskapp(t *testing.T) {
 				return strings.Contains(logs, "flaskapp-shadow")
 			})
 		})
+	}
+}
+
+// jobWithSidecar is a pod that runs to completion, with a sidecar: its
+// container asks the proxy's readiness endpoint first thing (on the pod's
+// loopback address in host mode, on 127.0.0.1 in its network namespace),
+// and exits.
+const jobWithSidecar = `apiVersion: v1
+kind: Pod
+metadata:
+  name: job-with-sidecar
+  annotations:
+    sidecar.istio.io/inject: "true"
+spec:
+  restartPolicy: Never
+  containers:
+  - name: main
+    image: busybox
+    command: ["sh", "-c", "curl -s -o /dev/null -w 'proxy readiness at app start: %{http_code}\\n' http://${POD_IP:-127.0.0.1}:15021/healthz/ready; echo done"]
+`
+
+// checkJobWithSidecar: the app container started only once weft-proxy was
+// ready (a native sidecar), and when it exited the proxy was stopped and
+// the pod completed, as a Job's pod must.
+func checkJobWithSidecar(t *testing.T, w *weftd) {
+	t.Helper()
+	var p *corev1.Pod
+	waitFor(t, 60*time.Second, "the job-like pod Succeeded", func() bool {
+		p = examplePod(t, w, "job-with-sidecar")
+		return p.Status.Phase == corev1.PodSucceeded
+	})
+	if out, errOut, code := w.weftctl(t, "", "logs", "job-with-sidecar"); code != 0 || !strings.Contains(out, "proxy readiness at app start: 200") {
+		t.Errorf("the app should have found its proxy ready when it started (logs without -c pick the one app container): exit %d\n%s%s", code, out, errOut)
+	}
+	for _, cs := range p.Status.InitContainerStatuses {
+		if cs.Name == "weft-proxy" && cs.State.Terminated == nil {
+			t.Errorf("weft-proxy still %+v after the app completed", cs.State)
+		}
 	}
 }
 
