@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"sync"
 	"sync/atomic"
 
 	"github.com/weft-mesh/weft/sidecar/cluster"
@@ -25,7 +26,9 @@ type Snapshot struct {
 	// Routes are the RDS tables by name.
 	Routes map[string]*router.Table
 	// inline are tables of connection managers with an inline route_config.
-	inline   map[*xdsresource.HTTPConnectionManager]*router.Table
+	inline map[*xdsresource.HTTPConnectionManager]*router.Table
+	// retired memoizes tables of connection managers not in this snapshot.
+	retired  sync.Map
 	Clusters map[string]*cluster.Cluster
 	// byAddr and byPort index listeners for original-destination dispatch.
 	byAddr map[string]*xdsresource.Listener
@@ -35,12 +38,22 @@ type Snapshot struct {
 }
 
 // Table returns the route table of a connection manager, nil when its RDS
-// resource has not arrived.
+// resource has not arrived. A connection manager of a listener this
+// snapshot no longer has (a kept-alive connection accepted before a
+// listener update) keeps its own inline routes, as Envoy's draining
+// listeners do: its table is built once and remembered here.
 func (s *Snapshot) Table(h *xdsresource.HTTPConnectionManager) *router.Table {
-	if h.RouteConfig != nil {
-		return s.inline[h]
+	if h.RouteConfig == nil {
+		return s.Routes[h.RouteConfigName]
 	}
-	return s.Routes[h.RouteConfigName]
+	if t := s.inline[h]; t != nil {
+		return t
+	}
+	if t, ok := s.retired.Load(h); ok {
+		return t.(*router.Table)
+	}
+	t, _ := s.retired.LoadOrStore(h, router.NewTable(h.RouteConfig))
+	return t.(*router.Table)
 }
 
 // ListenerFor finds the listener for an original destination "ip:port":

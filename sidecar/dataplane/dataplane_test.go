@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/weft-mesh/weft/sidecar/xdsclient"
 	"github.com/weft-mesh/weft/sidecar/xdsresource"
 )
 
@@ -50,5 +51,32 @@ func TestDirectionOf(t *testing.T) {
 		DirectionOf(&xdsresource.Listener{Name: "0.0.0.0_80"}) != Outbound ||
 		DirectionOf(&xdsresource.Listener{Name: "x", Direction: xdsresource.DirectionInbound}) != Inbound {
 		t.Fatal("direction")
+	}
+}
+
+// TestTableOfReplacedListener: a kept-alive connection accepted by a
+// listener that a later snapshot replaced still finds its inline routes
+// (it used to get 404 NR).
+func TestTableOfReplacedListener(t *testing.T) {
+	listener := func(rc string) (*xdsresource.Listener, *xdsresource.HTTPConnectionManager) {
+		h := &xdsresource.HTTPConnectionManager{RouteConfig: &xdsresource.RouteConfiguration{Name: rc}}
+		return &xdsresource.Listener{Name: "virtualInbound", FilterChains: []*xdsresource.FilterChain{{Name: "http", HTTP: h}}}, h
+	}
+	l1, h1 := listener("inbound|80||")
+	s1, _ := Build(&xdsclient.State{Listeners: map[string]*xdsresource.Listener{l1.Name: l1}}, nil, nil)
+	if tb := s1.Table(h1); tb == nil || tb.Config != h1.RouteConfig {
+		t.Fatalf("current listener's table: %+v", tb)
+	}
+	l2, h2 := listener("inbound|80|v2|")
+	s2, _ := Build(&xdsclient.State{Listeners: map[string]*xdsresource.Listener{l2.Name: l2}}, s1, nil)
+	if tb := s2.Table(h2); tb == nil || tb.Config != h2.RouteConfig {
+		t.Fatalf("new listener's table: %+v", tb)
+	}
+	old := s2.Table(h1)
+	if old == nil || old.Config != h1.RouteConfig {
+		t.Fatalf("the replaced listener's connection manager lost its routes: %+v", old)
+	}
+	if s2.Table(h1) != old {
+		t.Fatal("the table of a replaced listener is rebuilt on every request")
 	}
 }
