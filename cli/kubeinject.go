@@ -154,7 +154,7 @@ func injectDocument(raw, js []byte, cfg inject.Config) ([]byte, error) {
 	if !inject.Wanted(pod, map[string]string{inject.LabelNamespaceIstio: api.InjectionEnabled}) || api.HasSidecar(spec) {
 		return raw, nil
 	}
-	meta.Annotations = inject.Into(spec, meta.Annotations, cfg)
+	inject.Into(meta, spec, cfg)
 	b, err := json.Marshal(obj)
 	if err != nil {
 		return raw, err

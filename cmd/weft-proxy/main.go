@@ -28,7 +28,8 @@
 //	--inbound-addr   bind virtualInbound here instead of its xDS address
 //	--bind-ip        IP that replaces 0.0.0.0 in listener addresses
 //	                 (default: --pod-ip in host network mode and gateway mode)
-//	--labels         workload labels k=v,k=v, sent as node metadata LABELS [POD_LABELS]
+//	--labels         workload labels k=v,k=v, sent as node metadata LABELS [POD_LABELS];
+//	                 without it, the JSON object in ISTIO_METAJSON_LABELS (set by the injector)
 //	--workload       workload name for metrics (default: pod name minus its hashes)
 //	--drain-time     graceful drain on SIGTERM (default 5s)
 //	--access-log     stdout | stderr | off | FILE (default stdout)
@@ -37,6 +38,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"net"
@@ -98,6 +100,12 @@ func parse(args []string) (sidecar.Config, error) {
 			kind = "router"
 		}
 		cfg.NodeID = fmt.Sprintf("%s~%s~%s.%s~%s.svc.cluster.local", kind, cfg.PodIP, podName, podNS, podNS)
+	}
+	if js := os.Getenv("ISTIO_METAJSON_LABELS"); labels == "" && js != "" {
+		// What the injector wrote: the pod's labels as a JSON object.
+		if err := json.Unmarshal([]byte(js), &cfg.Labels); err != nil {
+			return cfg, fmt.Errorf("ISTIO_METAJSON_LABELS: not a JSON object of strings: %w", err)
+		}
 	}
 	if labels != "" {
 		cfg.Labels = map[string]string{}

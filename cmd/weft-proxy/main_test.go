@@ -28,3 +28,20 @@ func TestParse(t *testing.T) {
 		}
 	}
 }
+
+// TestLabelsFromInjector: the injector's ISTIO_METAJSON_LABELS gives the
+// proxy its workload labels when --labels is not set.
+func TestLabelsFromInjector(t *testing.T) {
+	args := []string{"--xds-addr", "h:1", "--node-id", "sidecar~1.2.3.4~a.b~b.svc.cluster.local"}
+	t.Setenv("ISTIO_METAJSON_LABELS", `{"app":"sleep","version":"v1"}`)
+	if cfg, err := parse(args); err != nil || cfg.Labels["app"] != "sleep" || cfg.Labels["version"] != "v1" {
+		t.Fatalf("labels %v, %v", cfg.Labels, err)
+	}
+	if cfg, err := parse(append(args, "--labels", "app=other")); err != nil || cfg.Labels["app"] != "other" {
+		t.Fatalf("--labels should win: %v, %v", cfg.Labels, err)
+	}
+	t.Setenv("ISTIO_METAJSON_LABELS", `["app"]`)
+	if _, err := parse(args); err == nil {
+		t.Fatal("a malformed ISTIO_METAJSON_LABELS was accepted")
+	}
+}

@@ -2,10 +2,12 @@ package inject
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/weft-mesh/weft/api"
@@ -33,6 +35,17 @@ const (
 	PortStatus   = 15021
 	PortMetrics  = 15090
 )
+
+// EnvLabels carries the pod's labels, as JSON, to the proxy.
+const EnvLabels = "ISTIO_METAJSON_LABELS"
+
+func labelsJSON(labels map[string]string) string {
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	b, _ := json.Marshal(labels) // a map of strings always marshals
+	return string(b)
+}
 
 // ProxyUID is the user and group the proxy runs as (Istio's 1337).
 const ProxyUID = 1337
@@ -64,21 +77,20 @@ func Injected(spec *corev1.PodSpec) bool {
 	return false
 }
 
-// Into adds the sidecar container to a pod spec (idempotent) and the status
-// annotation to its metadata annotations.
-func Into(spec *corev1.PodSpec, annotations map[string]string, cfg Config) map[string]string {
+// Into adds the sidecar container to a pod (or pod template): its spec and
+// the status annotation in its metadata (idempotent).
+func Into(meta *metav1.ObjectMeta, spec *corev1.PodSpec, cfg Config) {
 	if Injected(spec) {
-		return annotations
+		return
 	}
 	// A native sidecar (Istio's ENABLE_NATIVE_SIDECARS): first of the init
 	// containers, so that the proxy is up before the user's init containers
 	// and app containers start, and stops after them.
-	spec.InitContainers = append([]corev1.Container{Container(cfg)}, spec.InitContainers...)
-	if annotations == nil {
-		annotations = map[string]string{}
+	spec.InitContainers = append([]corev1.Container{Container(cfg, meta.Labels)}, spec.InitContainers...)
+	if meta.Annotations == nil {
+		meta.Annotations = map[string]string{}
 	}
-	annotations[AnnotationStatus] = fmt.Sprintf(`{"initContainers":[%q],"containers":null,"image":%q}`, ContainerName, image(cfg))
-	return annotations
+	meta.Annotations[AnnotationStatus] = fmt.Sprintf(`{"initContainers":[%q],"containers":null,"image":%q}`, ContainerName, image(cfg))
 }
 
 func image(cfg Config) string {
@@ -93,7 +105,11 @@ func image(cfg Config) string {
 // node reaches xDS) in the environment of every container it runs; it
 // runs the container as ProxyUID, whose traffic the pod's redirect rules
 // let through.
-func Container(cfg Config) corev1.Container {
+//
+// The pod's labels at injection go in ISTIO_METAJSON_LABELS, as Istio's
+// injector wrote them: the proxy's identity for metrics (source_app,
+// source_version, ...) and its node metadata LABELS.
+func Container(cfg Config, labels map[string]string) corev1.Container {
 	fieldEnv := func(name, path string) corev1.EnvVar {
 		return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: path}}}
 	}
@@ -111,6 +127,7 @@ func Container(cfg Config) corev1.Container {
 			fieldEnv("POD_NAMESPACE", "metadata.namespace"),
 			fieldEnv("POD_IP", "status.podIP"),
 			fieldEnv("SERVICE_ACCOUNT", "spec.serviceAccountName"),
+			{Name: EnvLabels, Value: labelsJSON(labels)},
 		},
 		Ports:         []corev1.ContainerPort{{Name: "http-envoy-prom", ContainerPort: PortMetrics, Protocol: corev1.ProtocolTCP}},
 		RestartPolicy: new(corev1.ContainerRestartPolicyAlways),
@@ -167,6 +184,6 @@ func (p *Plugin) Admit(ctx context.Context, obj, old api.Object) ([]string, erro
 	if !Wanted(pod, labels) {
 		return nil, nil
 	}
-	pod.Annotations = Into(&pod.Spec, pod.Annotations, p.Config)
+	Into(&pod.ObjectMeta, &pod.Spec, p.Config)
 	return nil, nil
 }

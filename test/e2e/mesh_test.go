@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -112,6 +113,13 @@ func TestMeshFlaskapp(t *testing.T) {
 
 			checkJobWithSidecar(t, w)
 
+			// Istio's metrics name the client workload (the injector gave
+			// the proxy its pod's labels).
+			stats, errOut, code := w.weftctl(t, "", "exec", sleep, "-c", "sleep", "--", "sh", "-c", "curl -s http://${POD_IP:-127.0.0.1}:15090/stats/prometheus")
+			if code != 0 || !regexp.MustCompile(`istio_requests_total\{[^}]*reporter="source"[^}]*source_app="sleep"`).MatchString(stats) {
+				t.Errorf("the sleep sidecar's istio_requests_total should carry source_app=\"sleep\": exit %d %s\n%.3000s", code, errOut, stats)
+			}
+
 			applyFile(t, w, "seeds/16-flaskapp-vs-mirror.yaml")
 			v1 := podName(t, w, "app=flaskapp,version=v1")
 			waitFor(t, 60*time.Second, "canary traffic mirrored to v1", func() bool {
@@ -148,18 +156,18 @@ spec:
 // the pod completed, as a Job's pod must.
 func checkJobWithSidecar(t *testing.T, w *weftd) {
 	t.Helper()
-	var p *corev1.Pod
-	waitFor(t, 60*time.Second, "the job-like pod Succeeded", func() bool {
-		p = examplePod(t, w, "job-with-sidecar")
+	// The proxy drains (5 s) before it exits.
+	waitFor(t, 60*time.Second, "the job-like pod Succeeded, its weft-proxy terminated", func() bool {
+		p := examplePod(t, w, "job-with-sidecar")
+		for _, cs := range p.Status.InitContainerStatuses {
+			if cs.Name == "weft-proxy" && cs.State.Terminated == nil {
+				return false
+			}
+		}
 		return p.Status.Phase == corev1.PodSucceeded
 	})
 	if out, errOut, code := w.weftctl(t, "", "logs", "job-with-sidecar"); code != 0 || !strings.Contains(out, "proxy readiness at app start: 200") {
 		t.Errorf("the app should have found its proxy ready when it started (logs without -c pick the one app container): exit %d\n%s%s", code, out, errOut)
-	}
-	for _, cs := range p.Status.InitContainerStatuses {
-		if cs.Name == "weft-proxy" && cs.State.Terminated == nil {
-			t.Errorf("weft-proxy still %+v after the app completed", cs.State)
-		}
 	}
 }
 
