@@ -19,12 +19,15 @@ import (
 	"github.com/weft-mesh/weft/client"
 )
 
-// seedNodeIPs are the node IPs of this file's clusters: node ports bind
-// them (seed 01 asks for 30121–30123, seed 04 for 30077), so no other test
-// may use them.
+// seedNodeIPs are the node IPs of the seed tests' clusters, one per test
+// and network mode: node ports bind them (seed 01 asks for 30121–30123,
+// 02 for 30044, 04 for 30077, 31 for 30000), so no other test may use them.
 var seedNodeIPs = map[string]string{
 	"pods-host": "127.0.0.51", "pods-netns": "127.0.0.52",
-	"hpa": "127.0.0.53", "liveness": "127.0.0.54",
+	"hpa-host": "127.0.0.53", "hpa-netns": "127.0.0.55",
+	"liveness-host": "127.0.0.54", "liveness-netns": "127.0.0.56",
+	"rolling-host": "127.0.0.57", "rolling-netns": "127.0.0.58",
+	"rc-host": "127.0.0.59", "rc-netns": "127.0.0.60",
 }
 
 // startSeedWeftd starts weftd whose node has the node IP ip.
@@ -310,13 +313,23 @@ func seedConfigMap(t *testing.T) string {
 	return ""
 }
 
-// TestSeedHPA is seed 04: top pod shows the pod's usage, get hpa its
-// target; CPU load (weft-demo static's /_weft/burn) scales the deployment
+// TestSeedHPA is seed 04, in one cluster per network mode: top pod shows
+// the pod's usage, get hpa its target; CPU load (weft-demo static's
+// /_weft/burn, asked of the pod's IP from the host) scales the deployment
 // out, and once the load stops it scales back in after the (shortened)
 // stabilization window.
 func TestSeedHPA(t *testing.T) {
 	t.Parallel()
-	w := startSeedWeftd(t, seedNodeIPs["hpa"], "--hpa-sync-period", "2s", "--hpa-downscale-stabilization", "10s")
+	for _, mode := range meshModes() {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			checkSeedHPA(t, mode)
+		})
+	}
+}
+
+func checkSeedHPA(t *testing.T, mode string) {
+	w := startSeedWeftd(t, seedNodeIPs["hpa-"+mode], "--network", mode, "--hpa-sync-period", "2s", "--hpa-downscale-stabilization", "10s")
 	c := w.client(t)
 	applyFile(t, w, "seeds/04-test-scale-hpa.yaml")
 	sel := "app=test-scale-deployment"
@@ -377,15 +390,24 @@ func seedReplicas(t *testing.T, c *client.Client, name string) int32 {
 	return *obj.(*appsv1.Deployment).Spec.Replicas
 }
 
-// TestSeedLiveness is seed 05 unchanged, and through it what a user
-// debugging a pod reaches for: the exec probe fails once the container
-// removed its /tmp/healthy (after 30s), the HTTP probe's host does not
-// resolve here; both containers restart, which get pods and describe
-// show with the probes' events; logs --previous shows the run before;
-// exec returns the command's exit code.
+// TestSeedLiveness is seed 05 unchanged, in one cluster per network mode,
+// and through it what a user debugging a pod reaches for: the exec probe
+// fails once the container removed its /tmp/healthy (after 30s), the HTTP
+// probe's host does not resolve here; both containers restart, which get
+// pods and describe show with the probes' events; logs --previous shows
+// the run before; exec returns the command's exit code.
 func TestSeedLiveness(t *testing.T) {
 	t.Parallel()
-	w := startSeedWeftd(t, seedNodeIPs["liveness"])
+	for _, mode := range meshModes() {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			checkSeedLiveness(t, mode)
+		})
+	}
+}
+
+func checkSeedLiveness(t *testing.T, mode string) {
+	w := startSeedWeftd(t, seedNodeIPs["liveness-"+mode], "--network", mode)
 	c := w.client(t)
 	applyFile(t, w, "seeds/05-liveness.yaml")
 	seedWaitPod(t, c, "default", "liveness-exec", 60*time.Second, "Ready", podReady)
@@ -439,7 +461,18 @@ func TestSeedLiveness(t *testing.T) {
 		{"liveness-http", `Liveness:\s+http-get https://w\.nocs\.cn:443/pi\.php delay=10s timeout=1s period=3s #success=1 #failure=3`,
 			`Unhealthy\s+.*Liveness probe failed: .*w\.nocs\.cn`},
 	} {
-		desc := seedWeftctl(t, w, "", "describe", "pod", tc.pod)
+		// The Unhealthy event carries the failure that reached the
+		// threshold: when that probe ran past its 1s timeout (a loaded
+		// machine), it says "timed out", and the reason shows at the
+		// container's next restart — a run lasts 30s + 3 probes of 5s,
+		// plus a back-off of 10s, then 20s.
+		var desc string
+		for deadline := time.Now().Add(150 * time.Second); ; time.Sleep(2 * time.Second) {
+			desc = seedWeftctl(t, w, "", "describe", "pod", tc.pod)
+			if regexp.MustCompile(tc.event).MatchString(desc) || time.Now().After(deadline) {
+				break
+			}
+		}
 		for _, re := range []string{tc.probe, tc.event, `Restart Count:\s+[1-9]`, `(?s)Last State:\s+Terminated\s+Reason:\s+Error\s+Exit Code:\s+(137|143)`,
 			`Killing\s+.*will be restarted`, `Started\s+.*Started container liveness`} {
 			if !regexp.MustCompile(re).MatchString(desc) {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -57,24 +58,61 @@ func countReady(pods []*corev1.Pod) int {
 	return n
 }
 
-// serverHeader asks a pod's nginx stand-in which version it is.
-func serverHeader(t *testing.T, ip string) string {
+// serverHeader asks the nginx stand-in behind url (a pod's, or a
+// service's port) which version it is.
+func serverHeader(t *testing.T, url string) string {
 	t.Helper()
 	hc := &http.Client{Timeout: 5 * time.Second}
-	resp, err := hc.Get("http://" + ip + ":80/")
+	resp, err := hc.Get(url)
 	if err != nil {
 		return "error: " + err.Error()
 	}
 	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return resp.Status
+	}
 	return resp.Header.Get("Server")
 }
 
-// TestSeedRollingUpdate is seed 02: ten nginx replicas rolled with
-// maxSurge 1, maxUnavailable 1 never drop below nine ready pods; undo to
-// revision 1 brings the old image back, as its Server header shows.
+// waitServer waits until url answers 200 with the Server header want. A
+// pod without a readiness probe is Ready, and an endpoint, as soon as its
+// container started, which may be before its server listens: 30s is
+// generous for that.
+func waitServer(t *testing.T, url, want string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got := serverHeader(t, url)
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s answers %q after 30s, want Server: %s", url, got, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// podURL is the URL of port 80 of a pod IP, reached from the host: a
+// loopback address in host mode, behind the node's bridge in netns mode.
+func podURL(ip string) string { return "http://" + ip + ":80/" }
+
+// TestSeedRollingUpdate is seed 02, in one cluster per network mode: ten
+// nginx replicas rolled with maxSurge 1, maxUnavailable 1 never drop below
+// nine ready pods; undo to revision 1 brings the old image back, as its
+// Server header (asked of a pod's IP from the host) shows.
 func TestSeedRollingUpdate(t *testing.T) {
 	t.Parallel()
-	w := startWeftd(t, t.TempDir())
+	for _, mode := range meshModes() {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			checkSeedRollingUpdate(t, mode)
+		})
+	}
+}
+
+func checkSeedRollingUpdate(t *testing.T, mode string) {
+	w := startSeedWeftd(t, seedNodeIPs["rolling-"+mode], "--network", mode)
 	c := w.client(t)
 	if out, errOut, code := w.weftctl(t, "", "apply", "-f", filepath.Join(corpus, "seeds/02-test-web.yaml")); code != 0 {
 		t.Fatalf("apply: %s%s", out, errOut)
@@ -146,8 +184,8 @@ func TestSeedRollingUpdate(t *testing.T) {
 		t.Errorf("ready pods fell to %d during the rolling update (maxUnavailable 1 allows 9)", minReady)
 	}
 	mu.Unlock()
-	if h := serverHeader(t, listPods(t, c, sel)[0].Status.PodIP); h != "nginx/1.11" {
-		t.Errorf("after the update, Server: %q", h)
+	for _, p := range listPods(t, c, sel) {
+		waitServer(t, podURL(p.Status.PodIP), "nginx/1.11")
 	}
 	out, _, _ := w.weftctl(t, "", "rollout", "history", "deployment/test-web-deployment")
 	if !strings.Contains(out, "1") || !strings.Contains(out, "2") {
@@ -166,42 +204,67 @@ func TestSeedRollingUpdate(t *testing.T) {
 		}
 		return n == 10 && len(pods) == 10
 	})
-	if h := serverHeader(t, listPods(t, c, sel)[0].Status.PodIP); h != "nginx/1.10" {
-		t.Errorf("after undo, Server: %q", h)
+	for _, p := range listPods(t, c, sel) {
+		waitServer(t, podURL(p.Status.PodIP), "nginx/1.10")
 	}
 }
 
-// TestSeedScaleRC is seed 31: scaling the ReplicationController changes
-// its service's endpoints.
+// TestSeedScaleRC is seed 31, in one cluster per network mode: scaling
+// the ReplicationController changes its service's endpoints (get ep), each
+// endpoint address answers HTTP from the host as the seed's nginx, and so
+// does the NodePort on the node IP, before and after the scale.
 func TestSeedScaleRC(t *testing.T) {
 	t.Parallel()
-	w := startWeftd(t, t.TempDir())
+	for _, mode := range meshModes() {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			checkSeedScaleRC(t, mode)
+		})
+	}
+}
+
+func checkSeedScaleRC(t *testing.T, mode string) {
+	ip := seedNodeIPs["rc-"+mode]
+	w := startSeedWeftd(t, ip, "--network", mode)
 	c := w.client(t)
-	if out, errOut, code := w.weftctl(t, "", "apply", "-f", filepath.Join(corpus, "seeds/31-rc-service.yaml")); code != 0 {
-		t.Fatalf("apply: %s%s", out, errOut)
-	}
-	endpoints := func() int {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		obj, err := c.Get(ctx, api.LookupName("endpoints"), "default", "oldboyedu-nginx-svc")
-		if err != nil {
-			return -1
+	applyFile(t, w, "seeds/31-rc-service.yaml")
+	nodePort := "http://" + ip + ":30000/"
+	check := func(n int) {
+		t.Helper()
+		var ips []string
+		waitFor(t, 120*time.Second, fmt.Sprintf("%d endpoints", n), func() bool {
+			ips, _ = seedEndpoints(t, c, "default", "oldboyedu-nginx-svc")
+			return len(ips) == n
+		})
+		// get ep shows three addresses and counts the rest, as kubectl
+		// does; -o yaml has them all.
+		table := seedWeftctl(t, w, "", "get", "ep", "oldboyedu-nginx-svc")
+		if n > 3 && !strings.Contains(table, fmt.Sprintf("+ %d more...", n-3)) || n <= 3 && strings.Count(table, ":80") != n {
+			t.Errorf("get ep should show %d addresses:\n%s", n, table)
 		}
-		n := 0
-		for _, s := range obj.(*corev1.Endpoints).Subsets {
-			n += len(s.Addresses)
+		out := seedWeftctl(t, w, "", "get", "ep", "oldboyedu-nginx-svc", "-o", "yaml")
+		if got := len(regexp.MustCompile(`(?m)^\s*-?\s*ip: `).FindAllString(out, -1)); got != n {
+			t.Errorf("get ep -o yaml lists %d addresses, want %d:\n%s", got, n, out)
 		}
-		return n
+		for _, a := range ips {
+			if !strings.Contains(out, "ip: "+a+"\n") {
+				t.Errorf("get ep -o yaml lacks %s:\n%s", a, out)
+			}
+			waitServer(t, podURL(a), "nginx/1.14")
+		}
+		// The node's gateway follows the endpoints: five answers in a row.
+		waitFor(t, 60*time.Second, "the NodePort answering on "+nodePort, func() bool {
+			for range 5 {
+				if serverHeader(t, nodePort) != "nginx/1.14" {
+					return false
+				}
+			}
+			return true
+		})
 	}
-	waitFor(t, 120*time.Second, "4 endpoints", func() bool { return endpoints() == 4 })
-	if out, errOut, code := w.weftctl(t, "", "scale", "rc", "oldboyedu-nginx", "--replicas=2"); code != 0 {
-		t.Fatalf("scale: %s%s", out, errOut)
-	}
-	waitFor(t, 120*time.Second, "2 endpoints", func() bool { return endpoints() == 2 })
-	out, _, _ := w.weftctl(t, "", "get", "ep", "oldboyedu-nginx-svc")
-	if strings.Count(out, ":80") != 2 {
-		t.Errorf("get ep:\n%s", out)
-	}
+	check(4)
+	seedWeftctl(t, w, "", "scale", "rc", "oldboyedu-nginx", "--replicas=2")
+	check(2)
 }
 
 // TestThreeNodes runs weftd and two weft-agents: replicas spread over the
