@@ -34,6 +34,7 @@ type index struct {
 	// drs lists the DestinationRules whose host matches each service host,
 	// most specific and oldest first.
 	drs      map[string][]*destinationRule
+	allDR    []*destinationRule // every DestinationRule, oldest first
 	warnings []Warning
 
 	// Shared pieces of output, built once for every proxy that needs them
@@ -43,7 +44,12 @@ type index struct {
 	clas     map[string]*endpointv3.ClusterLoadAssignment
 	clusters map[string]cachedCluster
 	vhosts   map[string]cachedVHost
-	hashes   sync.Map // proto.Message → uint64
+	outbound map[string]*outboundPart // sidecars' outbound side, by namespace (and labels)
+
+	sourceLabelsOnce sync.Once
+	sourceLabels     bool
+	structureOnce    sync.Once
+	structureHash    uint64
 }
 
 type cachedCluster struct {
@@ -160,6 +166,7 @@ func buildIndex(m *Mesh) *index {
 		clas:     map[string]*endpointv3.ClusterLoadAssignment{},
 		clusters: map[string]cachedCluster{},
 		vhosts:   map[string]cachedVHost{},
+		outbound: map[string]*outboundPart{},
 	}
 	if idx.domain == "" {
 		idx.domain = "cluster.local"
@@ -356,6 +363,7 @@ func (idx *index) indexDestinationRules(list []*api.DestinationRule) {
 		drs = append(drs, d)
 	}
 	slices.SortStableFunc(drs, func(a, b *destinationRule) int { return olderFirst(a.obj, b.obj) })
+	idx.allDR = drs
 	seen := map[string]*destinationRule{} // ns + host → first
 	for _, d := range drs {
 		k := d.ns + " " + d.host

@@ -1,0 +1,104 @@
+package xds
+
+import (
+	"hash/fnv"
+	"strconv"
+	"unsafe"
+
+	discovery "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+)
+
+// encoder marshals translated resources once and builds the resource sets
+// of views, memoized by identity: translated resources are immutable and
+// shared (between views, and between meshes when only endpoints change),
+// so a resource is marshaled once however many proxies are sent it. The
+// memo keeps what the last recomputation used (two generations).
+type encoder struct {
+	cur, next         map[proto.Message]*resource
+	curSets, nextSets map[sliceKey]*resourceSet
+}
+
+// sliceKey identifies an immutable slice of resources.
+type sliceKey struct {
+	t    typeIndex
+	data unsafe.Pointer
+	n    int
+}
+
+func newEncoder() encoder {
+	return encoder{
+		cur: map[proto.Message]*resource{}, next: map[proto.Message]*resource{},
+		curSets: map[sliceKey]*resourceSet{}, nextSets: map[sliceKey]*resourceSet{},
+	}
+}
+
+// rotate ends a recomputation: what it did not use is forgotten.
+func (e *encoder) rotate() {
+	e.cur, e.next = e.next, map[proto.Message]*resource{}
+	e.curSets, e.nextSets = e.nextSets, map[sliceKey]*resourceSet{}
+}
+
+// sets returns the resource sets of a translation.
+func (e *encoder) sets(res *Resources) [numTypes]*resourceSet {
+	return [numTypes]*resourceSet{
+		setOf(e, tCDS, res.Clusters),
+		setOf(e, tEDS, res.Endpoints),
+		setOf(e, tLDS, res.Listeners),
+		setOf(e, tRDS, res.Routes),
+	}
+}
+
+func setOf[T proto.Message](e *encoder, t typeIndex, list []T) *resourceSet {
+	if len(list) == 0 {
+		return emptySet
+	}
+	k := sliceKey{t, unsafe.Pointer(unsafe.SliceData(list)), len(list)}
+	if s := e.nextSets[k]; s != nil {
+		return s
+	}
+	s := e.curSets[k]
+	if s == nil {
+		items := make([]*resource, len(list))
+		for i, m := range list {
+			items[i] = e.resource(t, m)
+		}
+		s = newResourceSet(items)
+	}
+	e.nextSets[k] = s
+	return s
+}
+
+// resource returns m marshaled (deterministically, so that equal
+// resources hash alike).
+func (e *encoder) resource(t typeIndex, m proto.Message) *resource {
+	if r := e.next[m]; r != nil {
+		return r
+	}
+	r := e.cur[m]
+	if r == nil {
+		buf, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+		if err != nil {
+			// Unreachable for translated resources; make the hash differ.
+			buf = []byte(err.Error())
+		}
+		h := fnv.New64a()
+		h.Write(buf)
+		r = &resource{name: resourceName(m), any: &anypb.Any{TypeUrl: typeURLs[t], Value: buf}, hash: h.Sum64()}
+		r.ver = strconv.FormatUint(r.hash, 36)
+		r.delta = &discovery.Resource{Name: r.name, Version: r.ver, Resource: r.any}
+	}
+	e.next[m] = r
+	return r
+}
+
+func resourceName(m proto.Message) string {
+	switch x := m.(type) {
+	case interface{ GetClusterName() string }:
+		return x.GetClusterName()
+	case interface{ GetName() string }:
+		return x.GetName()
+	}
+	return ""
+}
