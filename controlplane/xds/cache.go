@@ -34,13 +34,20 @@ type resourceSet struct {
 	items []*resource
 	anys  []*anypb.Any
 	hash  uint64
+	bytes int64 // of the marshaled resources
 
 	once   sync.Once
 	byName map[string]*resource
 
 	mu    sync.Mutex
-	diffs map[*resourceSet][]*anypb.Any
+	diffs map[*resourceSet]diff
 }
+
+type diff struct {
+	anys  []*anypb.Any
+	bytes int64
+}
+
 
 var setTokens atomic.Uint64
 
@@ -50,6 +57,7 @@ func newResourceSet(items []*resource) *resourceSet {
 	var b [8]byte
 	for i, r := range items {
 		s.anys[i] = r.any
+		s.bytes += int64(len(r.any.Value))
 		binary.LittleEndian.PutUint64(b[:], r.hash)
 		h.Write(b[:])
 		h.Write([]byte(r.name))
@@ -72,20 +80,21 @@ func (s *resourceSet) lookup(name string) *resource {
 // content: what a stream that was sent base needs of s (RDS and EDS only;
 // LDS and CDS responses carry every resource). Computed once per pair, so
 // once per view rather than once per proxy.
-func (s *resourceSet) diffFrom(base *resourceSet) []*anypb.Any {
+func (s *resourceSet) diffFrom(base *resourceSet) diff {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if d, ok := s.diffs[base]; ok {
 		return d
 	}
-	var d []*anypb.Any
+	var d diff
 	for _, r := range s.items {
 		if old := base.lookup(r.name); old == nil || old.hash != r.hash {
-			d = append(d, r.any)
+			d.anys = append(d.anys, r.any)
+			d.bytes += int64(len(r.any.Value))
 		}
 	}
 	if s.diffs == nil {
-		s.diffs = map[*resourceSet][]*anypb.Any{}
+		s.diffs = map[*resourceSet]diff{}
 	}
 	s.diffs[base] = d
 	return d
@@ -119,6 +128,17 @@ const historyLen = 4
 // stream (make-before-break). With the ordered ADS server, queued order is
 // wire order.
 type xdsCache struct {
+	// budget bounds the bytes of responses sent and not yet answered (ACK
+	// or NACK) across all streams, so that a push to many proxies does not
+	// hold every proxy's response in memory at once; the rest wait their
+	// turn, first come first served. One response is always let through.
+	budget int64
+	tmu    sync.Mutex
+	// inflight is the bytes of responses not yet answered; waiters are
+	// proxies with a response waiting for budget (guarded by tmu).
+	inflight int64
+	waiters  []*nodeEntry
+
 	// parked reports, for a NACK, the version the proxy rejected if it is
 	// still the latest: the watch then waits for the next version instead
 	// of being answered with the rejected one again.
@@ -129,6 +149,9 @@ type xdsCache struct {
 }
 
 type nodeEntry struct {
+	c       *xdsCache
+	waiting bool // in c.waiters (guarded by c.tmu)
+
 	mu      sync.Mutex
 	snap    *nodeSnapshot
 	history [numTypes][]*resourceSet
@@ -150,12 +173,67 @@ type cacheWatch struct {
 
 	dreq *discovery.DeltaDiscoveryRequest
 	dch  chan cachev3.DeltaResponse
+
+	// budget is what the watch's response took of the cache's budget,
+	// given back when the stream moves on (its next request of the type
+	// cancels the watch) or closes.
+	budget int64
 }
 
 var _ cachev3.Cache = (*xdsCache)(nil)
 
-func newXDSCache(parked func(string, typeIndex, string) string) *xdsCache {
-	return &xdsCache{parked: parked, nodes: map[string]*nodeEntry{}}
+func newXDSCache(budget int64, parked func(string, typeIndex, string) string) *xdsCache {
+	return &xdsCache{budget: budget, parked: parked, nodes: map[string]*nodeEntry{}}
+}
+
+// responseOverhead is what a response counts against the budget besides
+// its resources.
+const responseOverhead = 512
+
+// acquire takes n bytes of budget for e, or queues e to be flushed again
+// when budget is given back. Called with e.mu held.
+func (c *xdsCache) acquire(e *nodeEntry, n int64) bool {
+	n += responseOverhead
+	c.tmu.Lock()
+	defer c.tmu.Unlock()
+	if c.inflight > 0 && c.inflight+n > c.budget {
+		if !e.waiting {
+			e.waiting = true
+			c.waiters = append(c.waiters, e)
+		}
+		return false
+	}
+	c.inflight += n
+	return true
+}
+
+// release gives back a response's budget and flushes waiting proxies
+// while there is budget left.
+func (c *xdsCache) release(n int64) {
+	c.tmu.Lock()
+	c.inflight -= n + responseOverhead
+	c.tmu.Unlock()
+	for {
+		c.tmu.Lock()
+		if len(c.waiters) == 0 || c.inflight >= c.budget {
+			c.tmu.Unlock()
+			return
+		}
+		e := c.waiters[0]
+		c.waiters[0] = nil
+		c.waiters = c.waiters[1:]
+		e.waiting = false
+		c.tmu.Unlock()
+		e.mu.Lock()
+		e.flush()
+		e.mu.Unlock()
+		c.tmu.Lock()
+		full := e.waiting // it did not fit: wait for more budget
+		c.tmu.Unlock()
+		if full {
+			return
+		}
+	}
 }
 
 func (c *xdsCache) entry(node string) *nodeEntry {
@@ -168,7 +246,7 @@ func (c *xdsCache) entry(node string) *nodeEntry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e = c.nodes[node]; e == nil {
-		e = &nodeEntry{watches: map[*cacheWatch]struct{}{}}
+		e = &nodeEntry{c: c, watches: map[*cacheWatch]struct{}{}}
 		c.nodes[node] = e
 	}
 	return e
@@ -232,7 +310,12 @@ func (c *xdsCache) watch(node string, w *cacheWatch) func() {
 	return func() {
 		e.mu.Lock()
 		delete(e.watches, w)
+		n := w.budget
+		w.budget = 0
 		e.mu.Unlock()
+		if n > 0 {
+			e.c.release(n)
+		}
 	}
 }
 
@@ -286,6 +369,7 @@ func (e *nodeEntry) respond(w *cacheWatch) bool {
 	returned := w.sub.ReturnedResources()
 	full := w.t == tCDS || w.t == tLDS
 	var anys []*anypb.Any
+	var n int64
 	var next map[string]string
 	if w.sub.IsWildcard() {
 		var base *resourceSet
@@ -305,9 +389,10 @@ func (e *nodeEntry) respond(w *cacheWatch) bool {
 		}
 		switch {
 		case full || base == nil:
-			anys = set.anys
+			anys, n = set.anys, set.bytes
 		case base != set:
-			anys = set.diffFrom(base)
+			d := set.diffFrom(base)
+			anys, n = d.anys, d.bytes
 		}
 		next = map[string]string{tokenKey: set.token}
 	} else {
@@ -324,6 +409,7 @@ func (e *nodeEntry) respond(w *cacheWatch) bool {
 				missing = true
 				if !full {
 					anys = append(anys, r.any)
+					n += int64(len(r.any.Value))
 				}
 			}
 		}
@@ -335,22 +421,40 @@ func (e *nodeEntry) respond(w *cacheWatch) bool {
 			for _, r := range set.items {
 				if _, ok := subscribed[r.name]; ok {
 					anys = append(anys, r.any)
+					n += int64(len(r.any.Value))
 				}
 			}
 		}
+	}
+	if !e.c.acquire(e, n) {
+		return false
 	}
 	resp := &cachev3.PassthroughResponse{
 		Request:           w.req,
 		DiscoveryResponse: &discovery.DiscoveryResponse{VersionInfo: v, Resources: anys, TypeUrl: typeURLs[w.t]},
 		ReturnedResources: next,
 	}
-	select {
-	case w.ch <- resp:
-	default:
-		// The server drains a stream's channel before it asks again, and a
-		// watch is answered once: a full channel means the stream is gone.
+	return e.deliver(w, v, n, func() bool {
+		select {
+		case w.ch <- resp:
+			return true
+		default:
+			return false
+		}
+	})
+}
+
+// deliver hands a response to the stream's channel. The server drains a
+// stream's channel before it asks again and a watch is answered once, so
+// the channel has room; a full one means the stream is gone.
+func (e *nodeEntry) deliver(w *cacheWatch, v string, n int64, send func() bool) bool {
+	if !send() {
+		e.c.tmu.Lock()
+		e.c.inflight -= n + responseOverhead
+		e.c.tmu.Unlock()
 		return false
 	}
+	w.budget = n
 	e.queued[w.t] = v
 	return true
 }
@@ -395,18 +499,26 @@ func (e *nodeEntry) respondDelta(w *cacheWatch, v string, set *resourceSet) bool
 		e.queued[w.t] = v
 		return false
 	}
+	var n int64
+	for _, r := range out {
+		n += int64(len(r.GetResource().GetValue()))
+	}
+	if !e.c.acquire(e, n) {
+		return false
+	}
 	resp := &cachev3.DeltaPassthroughResponse{
 		DeltaRequest:           w.dreq,
 		NextVersionMap:         next,
 		DeltaDiscoveryResponse: &discovery.DeltaDiscoveryResponse{SystemVersionInfo: v, Resources: out, RemovedResources: removed, TypeUrl: typeURLs[w.t]},
 	}
-	select {
-	case w.dch <- resp:
-	default:
-		return false
-	}
-	e.queued[w.t] = v
-	return true
+	return e.deliver(w, v, n, func() bool {
+		select {
+		case w.dch <- resp:
+			return true
+		default:
+			return false
+		}
+	})
 }
 
 // errNoSnapshot is returned by Fetch for a proxy the server has no

@@ -31,6 +31,10 @@ type Options struct {
 	Logger *zap.Logger
 	// GRPCOptions are added to the gRPC server's options.
 	GRPCOptions []grpc.ServerOption
+	// MaxInflightBytes bounds the resource bytes of responses sent to
+	// proxies and not yet ACKed or NACKed (default 16 MiB): a push to many
+	// proxies goes out in turns rather than all at once in memory.
+	MaxInflightBytes int64
 }
 
 // typeIndex orders the four xDS types in SotW ADS push order.
@@ -139,6 +143,9 @@ func NewServer(opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = zap.NewNop()
 	}
+	if opts.MaxInflightBytes <= 0 {
+		opts.MaxInflightBytes = 16 << 20
+	}
 	s := &Server{
 		opts:    opts,
 		log:     opts.Logger,
@@ -149,7 +156,7 @@ func NewServer(opts Options) *Server {
 		// Versions keep going up across restarts: they start at the clock.
 		version: uint64(time.Now().UnixMilli()),
 	}
-	s.cache = newXDSCache(s.parked)
+	s.cache = newXDSCache(opts.MaxInflightBytes, s.parked)
 	s.enc = newEncoder()
 	return s
 }

@@ -421,3 +421,34 @@ func TestDeltaADS(t *testing.T) {
 	case <-time.After(200 * time.Millisecond):
 	}
 }
+
+// TestInflightBudget: with a budget smaller than any response, proxies are
+// still served, one response at a time, each when the previous one is
+// answered.
+func TestInflightBudget(t *testing.T) {
+	s, addr := startServer(t, Options{MaxInflightBytes: 1})
+	s.Push(bookinfoMesh(t))
+	a := dialADS(t, addr, productpageID, sidecarMeta(map[string]any{"app": "productpage", "version": "v1"}))
+	b := dialADS(t, addr, reviewsID, sidecarMeta(map[string]any{"app": "reviews", "version": "v1"}))
+	for _, c := range []*adsClient{a, b} {
+		for _, u := range typeURLs {
+			c.send(&discovery.DiscoveryRequest{TypeUrl: u})
+		}
+	}
+	// Both ACK whatever comes, from the test goroutine.
+	for got := 0; got < 8; got++ {
+		select {
+		case r := <-a.got:
+			a.ack(r)
+		case r := <-b.got:
+			b.ack(r)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%d responses, want 8", got)
+		}
+	}
+	waitFor(t, "both proxies SYNCED", func() bool {
+		pa, ok1 := statusOf(s, productpageID)
+		pb, ok2 := statusOf(s, reviewsID)
+		return ok1 && ok2 && allState(pa, StateSynced) && allState(pb, StateSynced)
+	})
+}
