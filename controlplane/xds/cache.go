@@ -48,7 +48,6 @@ type diff struct {
 	bytes int64
 }
 
-
 var setTokens atomic.Uint64
 
 func newResourceSet(items []*resource) *resourceSet {

@@ -4,8 +4,10 @@ import (
 	"encoding/binary"
 	"hash/fnv"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	"google.golang.org/protobuf/proto"
@@ -96,9 +98,23 @@ func (idx *index) structure() uint64 {
 // did: the service ports (fqdn|port) whose ready endpoints differ.
 type endpointChange struct {
 	idx     *index
-	changed map[string]bool
-	// patched memoizes apply by the view it patched.
+	changed map[portKey]bool
+	// patched memoizes apply by the view it patched; lists, the patched
+	// endpoint lists by the list they patch (views of a namespace share
+	// one), so that patched views share theirs too.
 	patched map[*viewResult]*viewResult
+	lists   map[listKey][]*endpointv3.ClusterLoadAssignment
+}
+
+type portKey struct {
+	fqdn string
+	port uint32
+}
+
+type listKey struct {
+	data *(*endpointv3.ClusterLoadAssignment)
+	n    int
+	ns   string
 }
 
 // endpointsOnly returns the endpoint change from old to idx, or nil when
@@ -107,7 +123,7 @@ func endpointsOnly(old, idx *index) *endpointChange {
 	if old == nil || old.structure() != idx.structure() {
 		return nil
 	}
-	changed := map[string]bool{}
+	changed := map[portKey]bool{}
 	for _, s := range idx.services {
 		o := old.byHost[s.fqdn]
 		if o == nil || len(o.ports) != len(s.ports) {
@@ -115,11 +131,12 @@ func endpointsOnly(old, idx *index) *endpointChange {
 		}
 		for i := range s.ports {
 			if !sameEndpoints(o.ports[i].endpoints, s.ports[i].endpoints) {
-				changed[hostPort(s.fqdn, s.ports[i].port)] = true
+				changed[portKey{s.fqdn, s.ports[i].port}] = true
 			}
 		}
 	}
-	return &endpointChange{idx: idx, changed: changed, patched: map[*viewResult]*viewResult{}}
+	return &endpointChange{idx: idx, changed: changed, patched: map[*viewResult]*viewResult{},
+		lists: map[listKey][]*endpointv3.ClusterLoadAssignment{}}
 }
 
 func sameEndpoints(a, b []endpointAddr) bool {
@@ -143,10 +160,29 @@ func (c *endpointChange) apply(prev *viewResult, ns string) *viewResult {
 		return r
 	}
 	r := prev
+	if eps := c.patch(prev.res.Endpoints, ns); eps != nil {
+		res := *prev.res
+		res.Endpoints = eps
+		r = &viewResult{res: &res, warnings: prev.warnings}
+	}
+	c.patched[prev] = r
+	return r
+}
+
+// patch returns list with the assignments of changed service ports
+// rebuilt, or nil if none is in it.
+func (c *endpointChange) patch(list []*endpointv3.ClusterLoadAssignment, ns string) []*endpointv3.ClusterLoadAssignment {
+	if len(c.changed) == 0 || len(list) == 0 {
+		return nil
+	}
+	k := listKey{unsafe.SliceData(list), len(list), ns}
+	if eps, ok := c.lists[k]; ok {
+		return eps
+	}
 	var eps []*endpointv3.ClusterLoadAssignment
-	for i, cla := range prev.res.Endpoints {
+	for i, cla := range list {
 		port, subset, fqdn, ok := parseOutboundCluster(cla.GetClusterName())
-		if !ok || !c.changed[hostPort(fqdn, port)] {
+		if !ok || !c.changed[portKey{fqdn, port}] {
 			continue
 		}
 		s := c.idx.byHost[fqdn]
@@ -163,17 +199,12 @@ func (c *endpointChange) apply(prev *viewResult, ns string) *viewResult {
 			labels = ss.GetLabels()
 		}
 		if eps == nil {
-			eps = append(eps, prev.res.Endpoints...)
+			eps = slices.Clone(list)
 		}
 		eps[i] = c.idx.loadAssignment(cla.GetClusterName(), sp.endpoints, labels)
 	}
-	if eps != nil {
-		res := *prev.res
-		res.Endpoints = eps
-		r = &viewResult{res: &res, warnings: prev.warnings}
-	}
-	c.patched[prev] = r
-	return r
+	c.lists[k] = eps
+	return eps
 }
 
 // parseOutboundCluster splits "outbound|<port>|<subset>|<fqdn>".
