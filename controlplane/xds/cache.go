@@ -62,6 +62,7 @@ func newResourceSet(items []*resource) *resourceSet {
 		h.Write([]byte(r.name))
 	}
 	s.hash = h.Sum64()
+	shareWire(s, s.anys)
 	return s
 }
 
@@ -95,6 +96,7 @@ func (s *resourceSet) diffFrom(base *resourceSet) diff {
 	if s.diffs == nil {
 		s.diffs = map[*resourceSet]diff{}
 	}
+	shareWire(s, d.anys)
 	s.diffs[base] = d
 	return d
 }

@@ -193,6 +193,7 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
 	// queues them, which keeps clusters ahead of the routes naming them.
 	xds := serverv3.NewServer(ctx, s.cache, s.callbacks(), sotwv3.WithOrderedADS())
 	opts := append([]grpc.ServerOption{
+		grpc.ForceServerCodecV2(newResponseCodec()),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 	}, s.opts.GRPCOptions...)
