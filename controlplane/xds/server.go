@@ -32,8 +32,11 @@ type Options struct {
 	// GRPCOptions are added to the gRPC server's options.
 	GRPCOptions []grpc.ServerOption
 	// MaxInflightBytes bounds the resource bytes of responses sent to
-	// proxies and not yet ACKed or NACKed (default 16 MiB): a push to many
-	// proxies goes out in turns rather than all at once in memory.
+	// proxies and not yet ACKed or NACKed (default 256 MiB): a push to many
+	// proxies goes out in turns rather than all at once. Shared resource
+	// lists cost no memory per stream (see responseCodec); responses built
+	// per stream (explicit subscriptions, delta) are copied by gRPC, and
+	// this bounds those copies.
 	MaxInflightBytes int64
 }
 
@@ -144,7 +147,7 @@ func NewServer(opts Options) *Server {
 		opts.Logger = zap.NewNop()
 	}
 	if opts.MaxInflightBytes <= 0 {
-		opts.MaxInflightBytes = 16 << 20
+		opts.MaxInflightBytes = 256 << 20
 	}
 	s := &Server{
 		opts:    opts,
