@@ -7,12 +7,14 @@ import (
 	"testing"
 	"time"
 
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discovery "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	statuspb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 )
 
@@ -451,4 +453,61 @@ func TestInflightBudget(t *testing.T) {
 		pb, ok2 := statusOf(s, reviewsID)
 		return ok1 && ok2 && allState(pa, StateSynced) && allState(pb, StateSynced)
 	})
+}
+
+// TestIncrementalEDS: an endpoint change sends, on EDS, only the
+// assignments that changed — to a wildcard stream and to one naming its
+// clusters (as weft-proxy and Envoy do); CDS would carry every cluster.
+func TestIncrementalEDS(t *testing.T) {
+	for _, explicit := range []bool{false, true} {
+		s, addr := startServer(t, Options{})
+		s.Push(bookinfoMesh(t))
+		a := dialADS(t, addr, productpageID, sidecarMeta(map[string]any{"app": "productpage", "version": "v1"}))
+		first := a.subscribeAll()
+		all := len(first[resourcev3.EndpointType].GetResources())
+		if explicit {
+			var names []string
+			for _, r := range first[resourcev3.ClusterType].GetResources() {
+				names = append(names, resourceNameOf(t, r.GetValue()))
+			}
+			a.send(&discovery.DiscoveryRequest{TypeUrl: resourcev3.EndpointType, VersionInfo: first[resourcev3.EndpointType].GetVersionInfo(),
+				ResponseNonce: first[resourcev3.EndpointType].GetNonce(), ResourceNames: names})
+			// Turning explicit, the stream loses track of what it was sent
+			// (go-control-plane keeps only subscribed names): one full answer.
+			r := a.next()
+			if r.GetTypeUrl() != resourcev3.EndpointType || len(r.GetResources()) != all {
+				t.Fatalf("explicit subscription answered with %s, %d resources, want EDS, %d", r.GetTypeUrl(), len(r.GetResources()), all)
+			}
+			a.ack(r, names...)
+			select {
+			case r := <-a.got:
+				t.Fatalf("ACK answered with %s, %d resources", r.GetTypeUrl(), len(r.GetResources()))
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+		m2 := bookinfoMesh(t)
+		for _, e := range m2.Endpoints {
+			if e.Name == "ratings" {
+				e.Subsets[0].Addresses[0].IP = "10.9.9.9"
+			}
+		}
+		s.Push(m2)
+		r := a.next()
+		if r.GetTypeUrl() != resourcev3.EndpointType {
+			t.Fatalf("pushed %s, want EDS", r.GetTypeUrl())
+		}
+		// ratings has subset v1 in destination-rule-all: two assignments.
+		if n := len(r.GetResources()); n == 0 || n >= all || n > 2 {
+			t.Errorf("explicit=%t: EDS push carries %d of %d assignments, want only ratings'", explicit, n, all)
+		}
+	}
+}
+
+func resourceNameOf(t *testing.T, b []byte) string {
+	t.Helper()
+	var c clusterv3.Cluster
+	if err := proto.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c.GetName()
 }
