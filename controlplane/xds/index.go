@@ -25,7 +25,7 @@ type index struct {
 	domain   string
 	services []*service          // sorted by fqdn
 	byHost   map[string]*service // fqdn → service
-	pods     map[string]*corev1.Pod
+	pods     map[nsName]*corev1.Pod
 	podsByIP map[string]*corev1.Pod
 	// vs is the VirtualService that applies to each service host.
 	vs map[string]*virtualService
@@ -112,6 +112,9 @@ func nsOrDefault(ns string) string {
 
 func key(ns, name string) string { return ns + "/" + name }
 
+// nsName keys pods by namespace and name.
+type nsName struct{ ns, name string }
+
 // olderFirst orders objects by creation time, then namespace and name, as
 // Istio settles conflicts.
 func olderFirst(a, b metav1.Object) int {
@@ -158,9 +161,9 @@ func hostMatch(rule, fqdn string) int {
 func buildIndex(m *Mesh) *index {
 	idx := &index{
 		domain:   m.DomainSuffix,
-		byHost:   map[string]*service{},
-		pods:     map[string]*corev1.Pod{},
-		podsByIP: map[string]*corev1.Pod{},
+		byHost:   make(map[string]*service, len(m.Services)),
+		pods:     make(map[nsName]*corev1.Pod, len(m.Pods)),
+		podsByIP: make(map[string]*corev1.Pod, len(m.Pods)),
 		vs:       map[string]*virtualService{},
 		drs:      map[string][]*destinationRule{},
 		clas:     map[string]*endpointv3.ClusterLoadAssignment{},
@@ -175,12 +178,12 @@ func buildIndex(m *Mesh) *index {
 		if p == nil {
 			continue
 		}
-		idx.pods[key(nsOrDefault(p.Namespace), p.Name)] = p
+		idx.pods[nsName{nsOrDefault(p.Namespace), p.Name}] = p
 		if p.Status.PodIP != "" {
 			idx.podsByIP[p.Status.PodIP] = p
 		}
 	}
-	eps := map[string]*corev1.Endpoints{}
+	eps := make(map[string]*corev1.Endpoints, len(m.Endpoints))
 	for _, e := range m.Endpoints {
 		if e != nil {
 			eps[key(nsOrDefault(e.Namespace), e.Name)] = e
@@ -246,7 +249,11 @@ func (idx *index) portEndpoints(ep *corev1.Endpoints, sp corev1.ServicePort, sin
 		return nil
 	}
 	var out []endpointAddr
-	seen := map[string]bool{}
+	type ipPort struct {
+		ip   string
+		port int32
+	}
+	seen := map[ipPort]bool{}
 	for _, ss := range ep.Subsets {
 		var port int32
 		for _, p := range ss.Ports {
@@ -259,7 +266,7 @@ func (idx *index) portEndpoints(ep *corev1.Endpoints, sp corev1.ServicePort, sin
 			continue
 		}
 		for _, a := range ss.Addresses {
-			k := hostPort(a.IP, uint32(port))
+			k := ipPort{a.IP, port}
 			if a.IP == "" || seen[k] {
 				continue
 			}
@@ -278,7 +285,7 @@ func (idx *index) portEndpoints(ep *corev1.Endpoints, sp corev1.ServicePort, sin
 
 func (idx *index) addressLabels(a corev1.EndpointAddress, ns string) map[string]string {
 	if r := a.TargetRef; r != nil && (r.Kind == "" || r.Kind == "Pod") {
-		if p := idx.pods[key(nsOrDefault(orString(r.Namespace, ns)), r.Name)]; p != nil {
+		if p := idx.pods[nsName{nsOrDefault(orString(r.Namespace, ns)), r.Name}]; p != nil {
 			return p.Labels
 		}
 	}

@@ -462,7 +462,7 @@ func viewKey(idx *index, p Proxy) string {
 	}
 	if p.Type == Sidecar {
 		// Named target ports and host-mode port conflicts read the pod.
-		pod := idx.pods[key(p.Namespace, p.Name)]
+		pod := idx.pods[nsName{p.Namespace, p.Name}]
 		if pod == nil && p.IP != "" {
 			pod = idx.podsByIP[p.IP]
 		}

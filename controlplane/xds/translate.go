@@ -223,7 +223,7 @@ func withPodLabels(idx *index, p Proxy) Proxy {
 	if len(p.Labels) > 0 || p.Type == Gateway {
 		return p
 	}
-	pod := idx.pods[key(p.Namespace, p.Name)]
+	pod := idx.pods[nsName{p.Namespace, p.Name}]
 	if pod == nil && p.IP != "" {
 		pod = idx.podsByIP[p.IP]
 	}
