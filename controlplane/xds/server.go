@@ -238,6 +238,14 @@ func (s *Server) loop(ctx context.Context) {
 			timer.Stop()
 			return
 		case <-s.pushCh:
+			// Index the new mesh while the debounce runs: the recomputation
+			// that follows starts from it (and a mesh superseded within the
+			// debounce only costs the CPU).
+			s.mu.Lock()
+			if m := s.pending; m != nil {
+				go m.index().structure()
+			}
+			s.mu.Unlock()
 			now := time.Now()
 			if !pending {
 				pending, first = true, now
