@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"hash/fnv"
 	"strconv"
 	"sync"
 	"sync/atomic"
 
+	"github.com/cespare/xxhash/v2"
 	discovery "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
@@ -52,14 +52,14 @@ var setTokens atomic.Uint64
 
 func newResourceSet(items []*resource) *resourceSet {
 	s := &resourceSet{token: strconv.FormatUint(setTokens.Add(1), 36), items: items, anys: make([]*anypb.Any, len(items))}
-	h := fnv.New64a()
+	h := xxhash.New()
 	var b [8]byte
 	for i, r := range items {
 		s.anys[i] = r.any
 		s.bytes += int64(len(r.any.Value))
 		binary.LittleEndian.PutUint64(b[:], r.hash)
 		h.Write(b[:])
-		h.Write([]byte(r.name))
+		h.WriteString(r.name)
 	}
 	s.hash = h.Sum64()
 	shareWire(s, s.anys)

@@ -1,10 +1,10 @@
 package xds
 
 import (
-	"hash/fnv"
 	"strconv"
 	"unsafe"
 
+	"github.com/cespare/xxhash/v2"
 	discovery "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -83,9 +83,7 @@ func (e *encoder) resource(t typeIndex, m proto.Message) *resource {
 			// Unreachable for translated resources; make the hash differ.
 			buf = []byte(err.Error())
 		}
-		h := fnv.New64a()
-		h.Write(buf)
-		r = &resource{name: resourceName(m), any: &anypb.Any{TypeUrl: typeURLs[t], Value: buf}, hash: h.Sum64()}
+		r = &resource{name: resourceName(m), any: &anypb.Any{TypeUrl: typeURLs[t], Value: buf}, hash: xxhash.Sum64(buf)}
 		r.ver = strconv.FormatUint(r.hash, 36)
 		r.delta = &discovery.Resource{Name: r.name, Version: r.ver, Resource: r.any}
 	}
