@@ -2,13 +2,13 @@ package xds
 
 import (
 	"encoding/binary"
-	"hash/fnv"
 	"maps"
 	"slices"
 	"strconv"
 	"strings"
 	"unsafe"
 
+	"github.com/cespare/xxhash/v2"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	"google.golang.org/protobuf/proto"
 )
@@ -35,63 +35,100 @@ func (idx *index) usesSourceLabels() bool {
 }
 
 // structure hashes everything translation reads from the index except
-// endpoints and pods: services (but their endpoints), VirtualServices,
-// DestinationRules, the domain and the mesh's warnings. Two indexes with
-// the same structure translate alike but for endpoint assignments, given
-// the same proxy view (viewKey covers what a proxy reads of its pod).
+// endpoints and pods: base, VirtualServices and the mesh's warnings. Two
+// indexes with the same structure translate alike but for endpoint
+// assignments, given the same proxy view (viewKey covers what a proxy
+// reads of its pod).
 func (idx *index) structure() uint64 {
 	idx.structureOnce.Do(func() {
-		h := fnv.New64a()
-		var b [8]byte
-		str := func(s string) {
-			binary.LittleEndian.PutUint64(b[:], uint64(len(s)))
-			h.Write(b[:])
-			h.Write([]byte(s))
-		}
-		num := func(v uint64) {
-			binary.LittleEndian.PutUint64(b[:], v)
-			h.Write(b[:])
-		}
-		msg := func(m proto.Message) {
-			buf, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
-			if err != nil {
-				buf = []byte(err.Error())
-			}
-			str(string(buf))
-		}
-		str(idx.domain)
-		for _, s := range idx.services {
-			str(s.fqdn)
-			str(s.name)
-			str(s.ns)
-			str(s.clusterIP)
-			str(strconv.FormatBool(s.nodePortType))
-			str(labelsKey(s.selector))
-			num(uint64(len(s.ports)))
-			for _, p := range s.ports {
-				num(uint64(p.port))
-				str(p.name)
-				num(uint64(p.proto))
-				str(p.targetPort.String())
-				num(uint64(p.nodePort))
-			}
-		}
+		h := newHasher()
+		h.num(idx.base())
 		for _, v := range idx.allVS {
-			str(v.ref)
-			num(uint64(v.obj.CreationTimestamp.UnixNano()))
-			msg(v.spec)
-		}
-		for _, d := range idx.allDR {
-			str(d.ref)
-			num(uint64(d.obj.CreationTimestamp.UnixNano()))
-			msg(d.spec)
+			h.str(v.fp)
 		}
 		for _, w := range idx.warnings {
-			str(w.String())
+			h.str(w.String())
 		}
 		idx.structureHash = h.Sum64()
 	})
 	return idx.structureHash
+}
+
+// base hashes what clusters and virtual hosts are built from besides a
+// host's VirtualService: the domain, services (but their endpoints) and
+// DestinationRules.
+func (idx *index) base() uint64 {
+	idx.baseOnce.Do(func() {
+		h := newHasher()
+		h.str(idx.domain)
+		for _, s := range idx.services {
+			h.str(s.fqdn)
+			h.str(s.name)
+			h.str(s.ns)
+			h.str(s.clusterIP)
+			h.str(strconv.FormatBool(s.nodePortType))
+			h.str(labelsKey(s.selector))
+			h.num(uint64(len(s.ports)))
+			for _, p := range s.ports {
+				h.num(uint64(p.port))
+				h.str(p.name)
+				h.num(uint64(p.proto))
+				h.str(p.targetPort.String())
+				h.num(uint64(p.nodePort))
+			}
+		}
+		for _, d := range idx.allDR {
+			h.str(d.ref)
+			h.num(uint64(d.obj.CreationTimestamp.UnixNano()))
+			h.num(messageHash(d.spec))
+		}
+		idx.baseHash = h.Sum64()
+	})
+	return idx.baseHash
+}
+
+// inherit lets idx reuse the clusters and virtual hosts old built, when
+// both have the same base: they are immutable, and their cache keys name
+// everything else they depend on (a virtual host's key includes its
+// VirtualService's fingerprint). Resources reused keep their identity, so
+// the encoder does not marshal them again. Call before translating with
+// idx.
+func (idx *index) inherit(old *index) {
+	if old == nil || old == idx || old.base() != idx.base() {
+		return
+	}
+	old.mu.Lock()
+	clusters, vhosts := maps.Clone(old.clusters), maps.Clone(old.vhosts)
+	old.mu.Unlock()
+	idx.mu.Lock()
+	idx.prevClusters, idx.prevVHosts = clusters, vhosts
+	idx.mu.Unlock()
+}
+
+type hasher struct {
+	*xxhash.Digest
+	b [8]byte
+}
+
+func newHasher() *hasher { return &hasher{Digest: xxhash.New()} }
+
+func (h *hasher) num(v uint64) {
+	binary.LittleEndian.PutUint64(h.b[:], v)
+	h.Write(h.b[:])
+}
+
+func (h *hasher) str(s string) {
+	h.num(uint64(len(s)))
+	h.WriteString(s)
+}
+
+// messageHash hashes a message's deterministic encoding.
+func messageHash(m proto.Message) uint64 {
+	buf, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+	if err != nil {
+		buf = []byte(err.Error())
+	}
+	return xxhash.Sum64(buf)
 }
 
 // endpointChange is what changed between two indexes when only endpoints

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -45,11 +46,18 @@ type index struct {
 	clusters map[string]cachedCluster
 	vhosts   map[string]cachedVHost
 	outbound map[string]*outboundPart // sidecars' outbound side, by namespace (and labels)
+	// prevClusters and prevVHosts are the previous index's clusters and
+	// virtual hosts, when they translate alike (see inherit): looked up
+	// when the current ones miss, moved over when used.
+	prevClusters map[string]cachedCluster
+	prevVHosts   map[string]cachedVHost
 
 	sourceLabelsOnce sync.Once
 	sourceLabels     bool
 	structureOnce    sync.Once
 	structureHash    uint64
+	baseOnce         sync.Once
+	baseHash         uint64
 }
 
 type cachedCluster struct {
@@ -93,6 +101,9 @@ type virtualService struct {
 	ns    string
 	ref   string // "VirtualService ns/name"
 	hosts []string
+	// fp identifies the VirtualService's content across meshes (ref,
+	// creation time, spec): virtual hosts built from it are keyed by it.
+	fp string
 }
 
 type destinationRule struct {
@@ -316,6 +327,7 @@ func (idx *index) indexVirtualServices(list []*api.VirtualService) {
 		}
 		v := &virtualService{obj: o, spec: o.Spec, ns: nsOrDefault(o.Namespace)}
 		v.ref = "VirtualService " + key(v.ns, o.Name)
+		v.fp = v.ref + "@" + strconv.FormatInt(o.CreationTimestamp.UnixNano(), 36) + "#" + strconv.FormatUint(messageHash(o.Spec), 36)
 		for _, h := range o.Spec.GetHosts() {
 			v.hosts = append(v.hosts, resolveHost(h, v.ns, idx.domain))
 		}

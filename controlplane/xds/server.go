@@ -309,6 +309,7 @@ func (s *Server) recomputeAll(prev *Mesh) {
 	s.mu.Unlock()
 	var change *endpointChange
 	if prev != nil {
+		m.index().inherit(prev.index())
 		change = endpointsOnly(prev.index(), m.index())
 	}
 	views := map[string]*viewResult{}
