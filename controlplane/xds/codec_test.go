@@ -44,3 +44,30 @@ func TestResponseCodec(t *testing.T) {
 		t.Error("fallback encoding differs")
 	}
 }
+
+// TestRouteConfigEncoding: route configurations assembled from their
+// virtual hosts' encodings are byte for byte their deterministic marshaling.
+func TestRouteConfigEncoding(t *testing.T) {
+	m := bigMesh(50, 2, 90)
+	enc := newEncoder()
+	for _, p := range []Proxy{
+		benchProxy,
+		{ID: "sidecar~10.1.9.1~c-0.ns-1~ns-1.svc.cluster.local", Type: GRPC, IP: "10.1.9.1", Name: "c-0", Namespace: "ns-1"},
+		{ID: "sidecar~10.1.9.2~c-1.ns-2~ns-2.svc.cluster.local", Type: Sidecar, HostMode: true, IP: "10.1.9.2", Name: "c-1", Namespace: "ns-2"},
+	} {
+		res, _ := Translate(m, p)
+		if len(res.Routes) == 0 {
+			t.Fatalf("%s: no routes", p.ID)
+		}
+		for _, rc := range res.Routes {
+			got := enc.resource(tRDS, rc).any.GetValue()
+			want, err := proto.MarshalOptions{Deterministic: true}.Marshal(rc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s: route %s: assembled encoding differs from deterministic marshaling", p.ID, rc.GetName())
+			}
+		}
+	}
+}

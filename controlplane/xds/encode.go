@@ -5,8 +5,11 @@ import (
 	"unsafe"
 
 	"github.com/cespare/xxhash/v2"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	discovery "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
 )
 
@@ -18,6 +21,9 @@ import (
 type encoder struct {
 	cur, next         map[proto.Message]*resource
 	curSets, nextSets map[sliceKey]*resourceSet
+	// Virtual hosts, encoded: route configurations are assembled from
+	// them, so a route change re-encodes only the virtual hosts it made.
+	curVH, nextVH map[*routev3.VirtualHost][]byte
 }
 
 // sliceKey identifies an immutable slice of resources.
@@ -31,6 +37,7 @@ func newEncoder() encoder {
 	return encoder{
 		cur: map[proto.Message]*resource{}, next: map[proto.Message]*resource{},
 		curSets: map[sliceKey]*resourceSet{}, nextSets: map[sliceKey]*resourceSet{},
+		curVH: map[*routev3.VirtualHost][]byte{}, nextVH: map[*routev3.VirtualHost][]byte{},
 	}
 }
 
@@ -38,6 +45,7 @@ func newEncoder() encoder {
 func (e *encoder) rotate() {
 	e.cur, e.next = e.next, map[proto.Message]*resource{}
 	e.curSets, e.nextSets = e.nextSets, map[sliceKey]*resourceSet{}
+	e.curVH, e.nextVH = e.nextVH, map[*routev3.VirtualHost][]byte{}
 }
 
 // sets returns the resource sets of a translation.
@@ -78,7 +86,13 @@ func (e *encoder) resource(t typeIndex, m proto.Message) *resource {
 	}
 	r := e.cur[m]
 	if r == nil {
-		buf, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+		var buf []byte
+		var err error
+		if rc, ok := m.(*routev3.RouteConfiguration); ok {
+			buf, err = e.routeConfig(rc)
+		} else {
+			buf, err = deterministic.Marshal(m)
+		}
 		if err != nil {
 			// Unreachable for translated resources; make the hash differ.
 			buf = []byte(err.Error())
@@ -99,4 +113,65 @@ func resourceName(m proto.Message) string {
 		return x.GetName()
 	}
 	return ""
+}
+
+var deterministic = proto.MarshalOptions{Deterministic: true}
+
+// Field numbers of RouteConfiguration that routeConfig assembles.
+const (
+	rcName             = 1
+	rcVirtualHosts     = 2
+	rcValidateClusters = 7
+)
+
+// routeConfig encodes a route configuration as deterministic marshaling
+// does — field by field in number order — from its virtual hosts' own
+// encodings, memoized: virtual hosts are shared between namespaces' route
+// configurations and between meshes. A configuration with other fields
+// set is marshaled as a whole.
+func (e *encoder) routeConfig(rc *routev3.RouteConfiguration) ([]byte, error) {
+	simple := true
+	rc.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, _ protoreflect.Value) bool {
+		switch fd.Number() {
+		case rcName, rcVirtualHosts, rcValidateClusters:
+			return true
+		}
+		simple = false
+		return false
+	})
+	if !simple {
+		return deterministic.Marshal(rc)
+	}
+	head, err := deterministic.Marshal(&routev3.RouteConfiguration{Name: rc.GetName()})
+	if err != nil {
+		return nil, err
+	}
+	var tail []byte
+	if rc.GetValidateClusters() != nil {
+		if tail, err = deterministic.Marshal(&routev3.RouteConfiguration{ValidateClusters: rc.GetValidateClusters()}); err != nil {
+			return nil, err
+		}
+	}
+	vhs := make([][]byte, len(rc.GetVirtualHosts()))
+	size := len(head) + len(tail)
+	for i, vh := range rc.GetVirtualHosts() {
+		b, ok := e.nextVH[vh]
+		if !ok {
+			if b, ok = e.curVH[vh]; !ok {
+				if b, err = deterministic.Marshal(vh); err != nil {
+					return nil, err
+				}
+			}
+			e.nextVH[vh] = b
+		}
+		vhs[i] = b
+		size += protowire.SizeTag(rcVirtualHosts) + protowire.SizeBytes(len(b))
+	}
+	buf := make([]byte, 0, size)
+	buf = append(buf, head...)
+	for _, b := range vhs {
+		buf = protowire.AppendTag(buf, rcVirtualHosts, protowire.BytesType)
+		buf = protowire.AppendBytes(buf, b)
+	}
+	return append(buf, tail...), nil
 }
