@@ -203,11 +203,19 @@
 // inbound side. When only endpoints changed since the last mesh (services,
 // VirtualServices, DestinationRules and the proxy's view the same), every
 // view keeps its listeners, routes and clusters and only the endpoint
-// assignments of the changed service ports are rebuilt.
+// assignments of the changed service ports are rebuilt. A new mesh with
+// the same services and DestinationRules reuses the previous one's clusters
+// and virtual hosts (a virtual host is keyed by its VirtualService's
+// content), so a route change rebuilds only what it touched. The mesh is
+// indexed while the debounce runs.
 //
 // Each resource is marshaled once (memoized by identity: translated
-// resources are immutable and shared) and a view's resources of a type form
-// one set, shared by the snapshots of its proxies. The server hashes each
+// resources are immutable and shared; route configurations are assembled
+// from their virtual hosts' encodings) and a view's resources of a type
+// form one set, shared by the snapshots of its proxies. A gRPC codec
+// (codec.go) sends a shared list of resources from one encoding to every
+// stream, and the bytes of responses not yet answered are bounded
+// (Options.MaxInflightBytes), so a push to many proxies goes out in turns. The server hashes each
 // type's set and gives a new version (a counter seeded from the clock, so
 // versions only go up) to the types that changed: an endpoint change pushes
 // EDS only. Clusters the push removes are still sent (held), with their
