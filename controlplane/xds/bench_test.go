@@ -87,10 +87,9 @@ func BenchmarkTranslate(b *testing.B) {
 	})
 }
 
-// BenchmarkPush: a full recomputation for 100 connected proxies (10
-// namespaces × 10 label sets: 100 views, so 100 translations) after a
-// VirtualService change, including hashing and setting snapshots.
-func BenchmarkPush(b *testing.B) {
+// benchServer is a server with 100 connected proxies (10 namespaces × 10
+// label sets: 100 views) and no streams.
+func benchServer() *Server {
 	s := NewServer(Options{})
 	for i := range 100 {
 		ns := fmt.Sprintf("ns-%d", i%10)
@@ -98,16 +97,43 @@ func BenchmarkPush(b *testing.B) {
 			Name: fmt.Sprintf("p-%d", i), Namespace: ns, Labels: map[string]string{"app": fmt.Sprintf("svc-%d", i)}}
 		s.proxies[p.ID] = &proxyState{proxy: p, streams: 1}
 	}
+	return s
+}
+
+// BenchmarkPush: a full recomputation for 100 connected proxies after a
+// VirtualService change, including encoding and setting snapshots.
+func BenchmarkPush(b *testing.B) {
+	s := benchServer()
 	meshes := [2]*Mesh{bigMesh(1000, 10, 90), bigMesh(1000, 10, 50)}
 	s.mesh = meshes[1]
-	s.recomputeAll()
+	s.recomputeAll(nil)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
 		// Alternate meshes so every push changes routes; a fresh Mesh value
 		// each time, as the caller builds one per change.
 		src := meshes[i%2]
+		prev := s.mesh
 		s.mesh = &Mesh{Services: src.Services, Endpoints: src.Endpoints, Pods: src.Pods, VirtualServices: src.VirtualServices, DestinationRules: src.DestinationRules}
-		s.recomputeAll()
+		s.recomputeAll(prev)
+	}
+}
+
+// BenchmarkEndpointPush: the same proxies after one endpoint of one
+// service moved (a fresh Mesh, objects built anew, as the bench harness
+// does): only that service's endpoint assignments are rebuilt.
+func BenchmarkEndpointPush(b *testing.B) {
+	s := benchServer()
+	meshes := [2]*Mesh{bigMesh(1000, 10, 90), bigMesh(1000, 10, 90)}
+	meshes[1].Endpoints[0].Subsets[0].Addresses[0].IP = "10.250.0.1"
+	s.mesh = meshes[1]
+	s.recomputeAll(nil)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		src := meshes[i%2]
+		prev := s.mesh
+		s.mesh = &Mesh{Services: src.Services, Endpoints: src.Endpoints, Pods: src.Pods, VirtualServices: src.VirtualServices, DestinationRules: src.DestinationRules}
+		s.recomputeAll(prev)
 	}
 }

@@ -196,14 +196,41 @@
 // # Server
 //
 // Push debounces (Options.Debounce, default 100ms, at most MaxDebounce, 1s),
-// then recomputes every connected proxy (proxies with the same view share a
-// translation), hashes each type's resources and gives a new version (a
-// counter seeded from the clock, so versions only go up) to the types that
-// changed: an endpoint change pushes EDS only. Snapshots go in two steps:
-// clusters and endpoints first (with clusters the push removes still held),
-// then listeners and routes. Held clusters are dropped once the proxy has
-// ACKed the new listeners and routes (or at the next push). ACKs and NACKs
-// are recorded per proxy and type (Status); a NACK is not answered with the
-// rejected version again — the proxy keeps its last good config until the
-// next change.
+// then recomputes every connected proxy. Proxies with the same view share
+// a translation, and netns-mode sidecars of one namespace share their
+// outbound side (clusters, outbound listeners and routes; per label set
+// only if some VirtualService matches sourceLabels), so a view costs its
+// inbound side. When only endpoints changed since the last mesh (services,
+// VirtualServices, DestinationRules and the proxy's view the same), every
+// view keeps its listeners, routes and clusters and only the endpoint
+// assignments of the changed service ports are rebuilt. A new mesh with
+// the same services and DestinationRules reuses the previous one's clusters
+// and virtual hosts (a virtual host is keyed by its VirtualService's
+// content), so a route change rebuilds only what it touched. The mesh is
+// indexed while the debounce runs.
+//
+// Each resource is marshaled once (memoized by identity: translated
+// resources are immutable and shared; route configurations are assembled
+// from their virtual hosts' encodings) and a view's resources of a type
+// form one set, shared by the snapshots of its proxies. A gRPC codec
+// (codec.go) sends a shared list of resources from one encoding to every
+// stream, and the bytes of responses not yet answered are bounded
+// (Options.MaxInflightBytes), so a push to many proxies goes out in turns. The server hashes each
+// type's set and gives a new version (a counter seeded from the clock, so
+// versions only go up) to the types that changed: an endpoint change pushes
+// EDS only. Clusters the push removes are still sent (held), with their
+// endpoints, until the proxy has ACKed the new listeners and routes (or the
+// next push).
+//
+// The cache (cache.go) is Weft's own implementation of go-control-plane's
+// cache interface, served by go-control-plane's ADS server in ordered mode.
+// It answers state-of-the-world RDS and EDS requests with only the
+// resources that changed since the set last sent on the stream (LDS and
+// CDS always carry every resource; weft-proxy and Envoy keep RDS and EDS
+// resources a response leaves out), delta streams with the changed and
+// removed resources, and sends a proxy's listeners and routes only once the
+// clusters and endpoints of the same snapshot have gone out
+// (make-before-break). ACKs and NACKs are recorded per proxy and type
+// (Status); a NACK is not answered with the rejected version again — the
+// proxy keeps its last good config until the next change.
 package xds

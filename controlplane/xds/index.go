@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -25,7 +26,7 @@ type index struct {
 	domain   string
 	services []*service          // sorted by fqdn
 	byHost   map[string]*service // fqdn → service
-	pods     map[string]*corev1.Pod
+	pods     map[nsName]*corev1.Pod
 	podsByIP map[string]*corev1.Pod
 	// vs is the VirtualService that applies to each service host.
 	vs map[string]*virtualService
@@ -34,6 +35,7 @@ type index struct {
 	// drs lists the DestinationRules whose host matches each service host,
 	// most specific and oldest first.
 	drs      map[string][]*destinationRule
+	allDR    []*destinationRule // every DestinationRule, oldest first
 	warnings []Warning
 
 	// Shared pieces of output, built once for every proxy that needs them
@@ -43,7 +45,19 @@ type index struct {
 	clas     map[string]*endpointv3.ClusterLoadAssignment
 	clusters map[string]cachedCluster
 	vhosts   map[string]cachedVHost
-	hashes   sync.Map // proto.Message → uint64
+	outbound map[string]*outboundPart // sidecars' outbound side, by namespace (and labels)
+	// prevClusters and prevVHosts are the previous index's clusters and
+	// virtual hosts, when they translate alike (see inherit): looked up
+	// when the current ones miss, moved over when used.
+	prevClusters map[string]cachedCluster
+	prevVHosts   map[string]cachedVHost
+
+	sourceLabelsOnce sync.Once
+	sourceLabels     bool
+	structureOnce    sync.Once
+	structureHash    uint64
+	baseOnce         sync.Once
+	baseHash         uint64
 }
 
 type cachedCluster struct {
@@ -87,6 +101,9 @@ type virtualService struct {
 	ns    string
 	ref   string // "VirtualService ns/name"
 	hosts []string
+	// fp identifies the VirtualService's content across meshes (ref,
+	// creation time, spec): virtual hosts built from it are keyed by it.
+	fp string
 }
 
 type destinationRule struct {
@@ -105,6 +122,9 @@ func nsOrDefault(ns string) string {
 }
 
 func key(ns, name string) string { return ns + "/" + name }
+
+// nsName keys pods by namespace and name.
+type nsName struct{ ns, name string }
 
 // olderFirst orders objects by creation time, then namespace and name, as
 // Istio settles conflicts.
@@ -152,14 +172,15 @@ func hostMatch(rule, fqdn string) int {
 func buildIndex(m *Mesh) *index {
 	idx := &index{
 		domain:   m.DomainSuffix,
-		byHost:   map[string]*service{},
-		pods:     map[string]*corev1.Pod{},
-		podsByIP: map[string]*corev1.Pod{},
+		byHost:   make(map[string]*service, len(m.Services)),
+		pods:     make(map[nsName]*corev1.Pod, len(m.Pods)),
+		podsByIP: make(map[string]*corev1.Pod, len(m.Pods)),
 		vs:       map[string]*virtualService{},
 		drs:      map[string][]*destinationRule{},
 		clas:     map[string]*endpointv3.ClusterLoadAssignment{},
 		clusters: map[string]cachedCluster{},
 		vhosts:   map[string]cachedVHost{},
+		outbound: map[string]*outboundPart{},
 	}
 	if idx.domain == "" {
 		idx.domain = "cluster.local"
@@ -168,12 +189,12 @@ func buildIndex(m *Mesh) *index {
 		if p == nil {
 			continue
 		}
-		idx.pods[key(nsOrDefault(p.Namespace), p.Name)] = p
+		idx.pods[nsName{nsOrDefault(p.Namespace), p.Name}] = p
 		if p.Status.PodIP != "" {
 			idx.podsByIP[p.Status.PodIP] = p
 		}
 	}
-	eps := map[string]*corev1.Endpoints{}
+	eps := make(map[string]*corev1.Endpoints, len(m.Endpoints))
 	for _, e := range m.Endpoints {
 		if e != nil {
 			eps[key(nsOrDefault(e.Namespace), e.Name)] = e
@@ -239,7 +260,11 @@ func (idx *index) portEndpoints(ep *corev1.Endpoints, sp corev1.ServicePort, sin
 		return nil
 	}
 	var out []endpointAddr
-	seen := map[string]bool{}
+	type ipPort struct {
+		ip   string
+		port int32
+	}
+	seen := map[ipPort]bool{}
 	for _, ss := range ep.Subsets {
 		var port int32
 		for _, p := range ss.Ports {
@@ -252,7 +277,7 @@ func (idx *index) portEndpoints(ep *corev1.Endpoints, sp corev1.ServicePort, sin
 			continue
 		}
 		for _, a := range ss.Addresses {
-			k := hostPort(a.IP, uint32(port))
+			k := ipPort{a.IP, port}
 			if a.IP == "" || seen[k] {
 				continue
 			}
@@ -271,7 +296,7 @@ func (idx *index) portEndpoints(ep *corev1.Endpoints, sp corev1.ServicePort, sin
 
 func (idx *index) addressLabels(a corev1.EndpointAddress, ns string) map[string]string {
 	if r := a.TargetRef; r != nil && (r.Kind == "" || r.Kind == "Pod") {
-		if p := idx.pods[key(nsOrDefault(orString(r.Namespace, ns)), r.Name)]; p != nil {
+		if p := idx.pods[nsName{nsOrDefault(orString(r.Namespace, ns)), r.Name}]; p != nil {
 			return p.Labels
 		}
 	}
@@ -302,6 +327,7 @@ func (idx *index) indexVirtualServices(list []*api.VirtualService) {
 		}
 		v := &virtualService{obj: o, spec: o.Spec, ns: nsOrDefault(o.Namespace)}
 		v.ref = "VirtualService " + key(v.ns, o.Name)
+		v.fp = v.ref + "@" + strconv.FormatInt(o.CreationTimestamp.UnixNano(), 36) + "#" + strconv.FormatUint(messageHash(o.Spec), 36)
 		for _, h := range o.Spec.GetHosts() {
 			v.hosts = append(v.hosts, resolveHost(h, v.ns, idx.domain))
 		}
@@ -356,6 +382,7 @@ func (idx *index) indexDestinationRules(list []*api.DestinationRule) {
 		drs = append(drs, d)
 	}
 	slices.SortStableFunc(drs, func(a, b *destinationRule) int { return olderFirst(a.obj, b.obj) })
+	idx.allDR = drs
 	seen := map[string]*destinationRule{} // ns + host → first
 	for _, d := range drs {
 		k := d.ns + " " + d.host

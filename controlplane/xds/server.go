@@ -2,10 +2,8 @@ package xds
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"net"
 	"slices"
 	"strconv"
@@ -13,16 +11,13 @@ import (
 	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
-	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
-	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
-	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	sotwv3 "github.com/envoyproxy/go-control-plane/pkg/server/sotw/v3"
 	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/keepalive"
-	"google.golang.org/protobuf/proto"
 )
 
 // Options configures a Server.
@@ -36,6 +31,13 @@ type Options struct {
 	Logger *zap.Logger
 	// GRPCOptions are added to the gRPC server's options.
 	GRPCOptions []grpc.ServerOption
+	// MaxInflightBytes bounds the resource bytes of responses sent to
+	// proxies and not yet ACKed or NACKed (default 256 MiB): a push to many
+	// proxies goes out in turns rather than all at once. Shared resource
+	// lists cost no memory per stream (see responseCodec); responses built
+	// per stream (explicit subscriptions, delta) are copied by gRPC, and
+	// this bounds those copies.
+	MaxInflightBytes int64
 }
 
 // typeIndex orders the four xDS types in SotW ADS push order.
@@ -68,7 +70,7 @@ func typeOf(url string) (typeIndex, bool) {
 type Server struct {
 	opts  Options
 	log   *zap.Logger
-	cache *parkingCache
+	cache *xdsCache
 
 	// pushCh signals that pending holds a new mesh.
 	pushCh chan struct{}
@@ -84,6 +86,7 @@ type Server struct {
 	// Owned by the loop goroutine.
 	mesh    *Mesh
 	version uint64
+	enc     encoder
 }
 
 type eventKind int
@@ -103,12 +106,14 @@ type event struct {
 type proxyState struct {
 	proxy Proxy
 
-	res      *Resources // last translation
+	viewKey  string
+	view     *viewResult // last translation
 	hashes   [numTypes]uint64
 	versions [numTypes]string
 	// held are clusters removed by the last push, still sent (with their
 	// endpoints) so routes the proxy has not replaced yet keep working.
 	held     map[string]bool
+	snap     *nodeSnapshot // last installed
 	computed bool
 
 	// Guarded by Server.mu.
@@ -141,6 +146,9 @@ func NewServer(opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = zap.NewNop()
 	}
+	if opts.MaxInflightBytes <= 0 {
+		opts.MaxInflightBytes = 256 << 20
+	}
 	s := &Server{
 		opts:    opts,
 		log:     opts.Logger,
@@ -151,7 +159,8 @@ func NewServer(opts Options) *Server {
 		// Versions keep going up across restarts: they start at the clock.
 		version: uint64(time.Now().UnixMilli()),
 	}
-	s.cache = &parkingCache{SnapshotCache: cachev3.NewSnapshotCache(false, cachev3.IDHash{}, opts.Logger.Sugar()), srv: s}
+	s.cache = newXDSCache(opts.MaxInflightBytes, s.parked)
+	s.enc = newEncoder()
 	return s
 }
 
@@ -183,8 +192,11 @@ func (s *Server) Warnings() []Warning {
 func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	xds := serverv3.NewServer(ctx, s.cache, s.callbacks())
+	// Ordered ADS: a stream's responses go out in the order the cache
+	// queues them, which keeps clusters ahead of the routes naming them.
+	xds := serverv3.NewServer(ctx, s.cache, s.callbacks(), sotwv3.WithOrderedADS())
 	opts := append([]grpc.ServerOption{
+		grpc.ForceServerCodecV2(newResponseCodec()),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 	}, s.opts.GRPCOptions...)
@@ -226,6 +238,14 @@ func (s *Server) loop(ctx context.Context) {
 			timer.Stop()
 			return
 		case <-s.pushCh:
+			// Index the new mesh while the debounce runs: the recomputation
+			// that follows starts from it (and a mesh superseded within the
+			// debounce only costs the CPU).
+			s.mu.Lock()
+			if m := s.pending; m != nil {
+				go m.index().structure()
+			}
+			s.mu.Unlock()
 			now := time.Now()
 			if !pending {
 				pending, first = true, now
@@ -234,10 +254,11 @@ func (s *Server) loop(ctx context.Context) {
 			timer.Reset(max(wait, 0))
 		case <-timer.C:
 			pending = false
+			prev := s.mesh
 			s.mu.Lock()
 			s.mesh = s.pending
 			s.mu.Unlock()
-			s.recomputeAll()
+			s.recomputeAll(prev)
 		case ev := <-s.events:
 			s.handle(ev)
 		}
@@ -257,21 +278,26 @@ func (s *Server) handle(ev event) {
 	switch ev.kind {
 	case evConnect:
 		if !st.computed {
-			s.recompute(ev.node, st, s.mesh, map[string]result{})
+			s.recompute(ev.node, st, s.mesh, map[string]*viewResult{}, nil)
 		}
 	case evSynced:
 		s.trim(ev.node, st)
 	}
 }
 
-type result struct {
+// viewResult is one view's translation and its resources, encoded.
+type viewResult struct {
 	res      *Resources
 	warnings []Warning
+	sets     [numTypes]*resourceSet
 }
 
 // recomputeAll recomputes every connected proxy. Proxies with the same
-// view (type, namespace, labels, ...) share one translation.
-func (s *Server) recomputeAll() {
+// view (type, namespace, labels, ...) share one translation; when only
+// endpoints changed since the last mesh, each view keeps its listeners,
+// routes and clusters and only the changed endpoint assignments are
+// rebuilt.
+func (s *Server) recomputeAll(prev *Mesh) {
 	m := s.mesh
 	s.mu.Lock()
 	ids := make([]string, 0, len(s.proxies))
@@ -281,16 +307,21 @@ func (s *Server) recomputeAll() {
 		states = append(states, st)
 	}
 	s.mu.Unlock()
-	views := map[string]result{}
+	var change *endpointChange
+	if prev != nil {
+		m.index().inherit(prev.index())
+		change = endpointsOnly(prev.index(), m.index())
+	}
+	views := map[string]*viewResult{}
 	for i, id := range ids {
-		s.recompute(id, states[i], m, views)
+		s.recompute(id, states[i], m, views, change)
 	}
 	warnings := m.Warnings()
 	seen := map[Warning]bool{}
 	for _, w := range warnings {
 		seen[w] = true
 	}
-	for _, r := range views {
+	add := func(r *viewResult) {
 		for _, w := range r.warnings {
 			if !seen[w] {
 				seen[w] = true
@@ -298,31 +329,47 @@ func (s *Server) recomputeAll() {
 			}
 		}
 	}
+	for _, r := range views {
+		add(r)
+	}
+	if change != nil {
+		for _, r := range change.patched {
+			add(r)
+		}
+	}
+	s.enc.rotate()
 	s.mu.Lock()
 	s.warnings = warnings
 	s.mu.Unlock()
 }
 
 // recompute translates one proxy's view and, if it changed, sets a new
-// snapshot: clusters and endpoints first (new ones added, removed ones
-// held), then listeners and routes, so that no route ever names a cluster
-// the proxy has not been sent.
-func (s *Server) recompute(id string, st *proxyState, m *Mesh, views map[string]result) {
-	vk := viewKey(m.index(), st.proxy)
-	r, ok := views[vk]
-	if !ok {
-		r.res, r.warnings = Translate(m, st.proxy)
+// snapshot: new clusters added and removed ones held, with listeners and
+// routes; the cache sends clusters and endpoints first, so that no route
+// ever names a cluster the proxy has not been sent.
+func (s *Server) recompute(id string, st *proxyState, m *Mesh, views map[string]*viewResult, change *endpointChange) {
+	idx := m.index()
+	vk := viewKey(idx, st.proxy)
+	var r *viewResult
+	if change != nil && st.view != nil && st.viewKey == vk {
+		r = change.apply(st.view, st.proxy.Namespace)
+	} else if r = views[vk]; r == nil {
+		res, warnings := idx.translate(st.proxy)
+		r = &viewResult{res: res, warnings: warnings}
 		views[vk] = r
 	}
-	res := r.res
+	if r.sets[tCDS] == nil {
+		r.sets = s.enc.sets(r.res)
+	}
 	var hashes [numTypes]uint64
 	for i := range numTypes {
-		hashes[i] = hashType(m.index(), i, res)
+		hashes[i] = r.sets[i].hash
 	}
+	prev := st.view
+	st.view, st.viewKey = r, vk
 	if st.computed && hashes == st.hashes {
 		return
 	}
-	prev := st.res
 	st.computed = true
 	s.version++
 	v := strconv.FormatUint(s.version, 10)
@@ -334,13 +381,9 @@ func (s *Server) recompute(id string, st *proxyState, m *Mesh, views map[string]
 	s.mu.Unlock()
 	held := map[string]bool{}
 	if prev != nil && routed {
-		now := map[string]bool{}
-		for _, c := range res.Clusters {
-			now[c.GetName()] = true
-		}
-		for _, c := range prev.Clusters {
-			if !now[c.GetName()] {
-				held[c.GetName()] = true
+		for _, c := range prev.sets[tCDS].items {
+			if r.sets[tCDS].lookup(c.name) == nil {
+				held[c.name] = true
 			}
 		}
 	}
@@ -357,167 +400,65 @@ func (s *Server) recompute(id string, st *proxyState, m *Mesh, views map[string]
 			newVersions[i] = v
 		}
 	}
-	clusters, endpoints := withHeld(res, prev, held)
-
-	// Phase 1: clusters and endpoints, with the old listeners and routes
-	// (none, with version "", on the first push: nothing is sent for them).
-	if (changed[tCDS] || changed[tEDS]) && (changed[tLDS] || changed[tRDS]) {
-		phase1 := snapshotOf(
-			[numTypes][]types.Resource{clusters, endpoints, itemsOf(prev, tLDS), itemsOf(prev, tRDS)},
-			[numTypes]string{newVersions[tCDS], newVersions[tEDS], st.versions[tLDS], st.versions[tRDS]})
-		if !s.setSnapshot(id, st, phase1, [numTypes]string{newVersions[tCDS], newVersions[tEDS], st.versions[tLDS], st.versions[tRDS]}) {
-			return
+	snap := &nodeSnapshot{versions: newVersions, sets: r.sets}
+	if st.snap != nil {
+		// A type that did not change keeps its set: streams that were
+		// sent it are up to date.
+		for i := range numTypes {
+			if !changed[i] {
+				snap.sets[i] = st.snap.sets[i]
+			}
 		}
 	}
-	// Phase 2: everything.
-	snap := snapshotOf([numTypes][]types.Resource{clusters, endpoints, itemsOf(res, tLDS), itemsOf(res, tRDS)}, newVersions)
-	if !s.setSnapshot(id, st, snap, newVersions) {
+	if len(held) > 0 {
+		snap.sets[tCDS] = withHeld(r.sets[tCDS], prev.sets[tCDS], held)
+		snap.sets[tEDS] = withHeld(r.sets[tEDS], prev.sets[tEDS], held)
+	}
+	if !s.setSnapshot(id, st, snap, len(held) > 0) {
 		return
 	}
-	st.res, st.hashes, st.versions, st.held = res, hashes, newVersions, held
-	s.mu.Lock()
-	st.hasHeld = len(held) > 0
-	s.mu.Unlock()
+	st.hashes, st.versions, st.held = hashes, newVersions, held
 }
 
 // trim drops held clusters once the proxy has accepted the listeners and
 // routes that no longer use them.
 func (s *Server) trim(id string, st *proxyState) {
-	if len(st.held) == 0 || st.res == nil {
+	if len(st.held) == 0 || st.view == nil {
 		return
 	}
 	s.version++
 	v := strconv.FormatUint(s.version, 10)
 	versions := st.versions
 	versions[tCDS], versions[tEDS] = v, v
-	snap := snapshotOf([numTypes][]types.Resource{itemsOf(st.res, tCDS), itemsOf(st.res, tEDS), itemsOf(st.res, tLDS), itemsOf(st.res, tRDS)}, versions)
-	if !s.setSnapshot(id, st, snap, versions) {
+	if !s.setSnapshot(id, st, &nodeSnapshot{versions: versions, sets: st.view.sets}, false) {
 		return
 	}
 	st.versions, st.held = versions, nil
-	s.mu.Lock()
-	st.hasHeld = false
-	s.mu.Unlock()
 }
 
-// setSnapshot installs a snapshot if the proxy is still connected.
-func (s *Server) setSnapshot(id string, st *proxyState, snap *cachev3.Snapshot, versions [numTypes]string) bool {
+// setSnapshot installs a snapshot if the proxy is still connected. The
+// status (latest versions, whether clusters are held) is updated first:
+// the proxy may ACK before this returns.
+func (s *Server) setSnapshot(id string, st *proxyState, snap *nodeSnapshot, hasHeld bool) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.proxies[id] != st {
 		return false
 	}
-	st.latest = versions
-	if err := s.cache.SetSnapshot(context.Background(), id, snap); err != nil {
-		s.log.Error("set xds snapshot", zap.String("proxy", id), zap.Error(err))
-		return false
-	}
+	st.latest, st.snap, st.hasHeld = snap.versions, snap, hasHeld
+	s.cache.setSnapshot(id, snap)
 	return true
 }
 
-func withHeld(res, prev *Resources, held map[string]bool) (clusters, endpoints []types.Resource) {
-	clusters, endpoints = itemsOf(res, tCDS), itemsOf(res, tEDS)
-	if len(held) == 0 || prev == nil {
-		return clusters, endpoints
-	}
-	for _, c := range prev.Clusters {
-		if held[c.GetName()] {
-			clusters = append(clusters, c)
+// withHeld adds to set the resources of prev named in held.
+func withHeld(set, prev *resourceSet, held map[string]bool) *resourceSet {
+	items := slices.Clone(set.items)
+	for _, r := range prev.items {
+		if held[r.name] {
+			items = append(items, r)
 		}
 	}
-	for _, e := range prev.Endpoints {
-		if held[e.GetClusterName()] {
-			endpoints = append(endpoints, e)
-		}
-	}
-	return clusters, endpoints
-}
-
-func itemsOf(r *Resources, t typeIndex) []types.Resource {
-	if r == nil {
-		return nil
-	}
-	var out []types.Resource
-	switch t {
-	case tCDS:
-		for _, x := range r.Clusters {
-			out = append(out, x)
-		}
-	case tEDS:
-		for _, x := range r.Endpoints {
-			out = append(out, x)
-		}
-	case tLDS:
-		for _, x := range r.Listeners {
-			out = append(out, x)
-		}
-	case tRDS:
-		for _, x := range r.Routes {
-			out = append(out, x)
-		}
-	}
-	return out
-}
-
-func snapshotOf(items [numTypes][]types.Resource, versions [numTypes]string) *cachev3.Snapshot {
-	snap := &cachev3.Snapshot{}
-	for i := range numTypes {
-		snap.Resources[cachev3.GetResponseType(typeURLs[i])] = cachev3.NewResources(versions[i], items[i])
-	}
-	return snap
-}
-
-// hashType hashes one type of a proxy's resources, in order. Clusters,
-// endpoint assignments and virtual hosts shared between proxies are hashed
-// once per mesh.
-func hashType(idx *index, t typeIndex, res *Resources) uint64 {
-	h := fnv.New64a()
-	var b [8]byte
-	put := func(v uint64) {
-		binary.LittleEndian.PutUint64(b[:], v)
-		h.Write(b[:])
-	}
-	switch t {
-	case tRDS:
-		for _, rc := range res.Routes {
-			put(hashMessage(&routev3.RouteConfiguration{Name: rc.GetName(), ValidateClusters: rc.GetValidateClusters()}))
-			for _, vh := range rc.GetVirtualHosts() {
-				put(idx.hashOf(vh))
-			}
-		}
-	default:
-		for _, r := range itemsOf(res, t) {
-			if t == tLDS {
-				put(hashMessage(r))
-			} else {
-				put(idx.hashOf(r))
-			}
-		}
-	}
-	return h.Sum64()
-}
-
-// hashOf is hashMessage memoized by message identity (resources are
-// immutable once translated).
-func (idx *index) hashOf(m proto.Message) uint64 {
-	if v, ok := idx.hashes.Load(m); ok {
-		return v.(uint64)
-	}
-	v := hashMessage(m)
-	idx.hashes.Store(m, v)
-	return v
-}
-
-// hashMessage hashes the deterministic encoding of a message.
-func hashMessage(m proto.Message) uint64 {
-	h := fnv.New64a()
-	buf, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
-	if err != nil {
-		// Unreachable for translated resources; make the hash differ.
-		buf = []byte(err.Error())
-	}
-	h.Write(buf)
-	return h.Sum64()
+	return newResourceSet(items)
 }
 
 // viewKey identifies everything of a proxy that translation depends on,
@@ -530,7 +471,7 @@ func viewKey(idx *index, p Proxy) string {
 	}
 	if p.Type == Sidecar {
 		// Named target ports and host-mode port conflicts read the pod.
-		pod := idx.pods[key(p.Namespace, p.Name)]
+		pod := idx.pods[nsName{p.Namespace, p.Name}]
 		if pod == nil && p.IP != "" {
 			pod = idx.podsByIP[p.IP]
 		}
@@ -591,7 +532,7 @@ func (s *Server) disconnect(streamKey string) {
 	}
 	if st.streams--; st.streams <= 0 {
 		delete(s.proxies, id)
-		s.cache.ClearSnapshot(id)
+		s.cache.clear(id)
 	}
 }
 

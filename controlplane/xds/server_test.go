@@ -3,17 +3,18 @@ package xds
 import (
 	"context"
 	"net"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discovery "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	statuspb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 )
 
@@ -282,14 +283,6 @@ func TestEndpointOnlyPush(t *testing.T) {
 // TestMakeBeforeBreak: a new cluster arrives before the routes naming it,
 // and a removed one stays until the proxy has accepted routes without it.
 func TestMakeBeforeBreak(t *testing.T) {
-	if os.Getenv("WEFT_XDS_KNOWN_FLAKE") == "" {
-		// Flaky since it was written (about 1 run in 10 under -race): the
-		// proxy sometimes sees EDS then RDS with no CDS in between. Whether
-		// the test reads a push that raced with the initial snapshot or the
-		// server really orders them wrong is not known yet; see the session
-		// notes. WEFT_XDS_KNOWN_FLAKE=1 runs it.
-		t.Skip("known flake: push order after the initial snapshot (WEFT_XDS_KNOWN_FLAKE=1 runs it)")
-	}
 	s, addr := startServer(t, Options{})
 	m := bookinfoMesh(t)
 	s.Push(m)
@@ -429,4 +422,92 @@ func TestDeltaADS(t *testing.T) {
 		t.Fatalf("delta NACK answered with %d resources", len(r.GetResources()))
 	case <-time.After(200 * time.Millisecond):
 	}
+}
+
+// TestInflightBudget: with a budget smaller than any response, proxies are
+// still served, one response at a time, each when the previous one is
+// answered.
+func TestInflightBudget(t *testing.T) {
+	s, addr := startServer(t, Options{MaxInflightBytes: 1})
+	s.Push(bookinfoMesh(t))
+	a := dialADS(t, addr, productpageID, sidecarMeta(map[string]any{"app": "productpage", "version": "v1"}))
+	b := dialADS(t, addr, reviewsID, sidecarMeta(map[string]any{"app": "reviews", "version": "v1"}))
+	for _, c := range []*adsClient{a, b} {
+		for _, u := range typeURLs {
+			c.send(&discovery.DiscoveryRequest{TypeUrl: u})
+		}
+	}
+	// Both ACK whatever comes, from the test goroutine.
+	for got := 0; got < 8; got++ {
+		select {
+		case r := <-a.got:
+			a.ack(r)
+		case r := <-b.got:
+			b.ack(r)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%d responses, want 8", got)
+		}
+	}
+	waitFor(t, "both proxies SYNCED", func() bool {
+		pa, ok1 := statusOf(s, productpageID)
+		pb, ok2 := statusOf(s, reviewsID)
+		return ok1 && ok2 && allState(pa, StateSynced) && allState(pb, StateSynced)
+	})
+}
+
+// TestIncrementalEDS: an endpoint change sends, on EDS, only the
+// assignments that changed — to a wildcard stream and to one naming its
+// clusters (as weft-proxy and Envoy do); CDS would carry every cluster.
+func TestIncrementalEDS(t *testing.T) {
+	for _, explicit := range []bool{false, true} {
+		s, addr := startServer(t, Options{})
+		s.Push(bookinfoMesh(t))
+		a := dialADS(t, addr, productpageID, sidecarMeta(map[string]any{"app": "productpage", "version": "v1"}))
+		first := a.subscribeAll()
+		all := len(first[resourcev3.EndpointType].GetResources())
+		if explicit {
+			var names []string
+			for _, r := range first[resourcev3.ClusterType].GetResources() {
+				names = append(names, resourceNameOf(t, r.GetValue()))
+			}
+			a.send(&discovery.DiscoveryRequest{TypeUrl: resourcev3.EndpointType, VersionInfo: first[resourcev3.EndpointType].GetVersionInfo(),
+				ResponseNonce: first[resourcev3.EndpointType].GetNonce(), ResourceNames: names})
+			// Turning explicit, the stream loses track of what it was sent
+			// (go-control-plane keeps only subscribed names): one full answer.
+			r := a.next()
+			if r.GetTypeUrl() != resourcev3.EndpointType || len(r.GetResources()) != all {
+				t.Fatalf("explicit subscription answered with %s, %d resources, want EDS, %d", r.GetTypeUrl(), len(r.GetResources()), all)
+			}
+			a.ack(r, names...)
+			select {
+			case r := <-a.got:
+				t.Fatalf("ACK answered with %s, %d resources", r.GetTypeUrl(), len(r.GetResources()))
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+		m2 := bookinfoMesh(t)
+		for _, e := range m2.Endpoints {
+			if e.Name == "ratings" {
+				e.Subsets[0].Addresses[0].IP = "10.9.9.9"
+			}
+		}
+		s.Push(m2)
+		r := a.next()
+		if r.GetTypeUrl() != resourcev3.EndpointType {
+			t.Fatalf("pushed %s, want EDS", r.GetTypeUrl())
+		}
+		// ratings has subset v1 in destination-rule-all: two assignments.
+		if n := len(r.GetResources()); n == 0 || n >= all || n > 2 {
+			t.Errorf("explicit=%t: EDS push carries %d of %d assignments, want only ratings'", explicit, n, all)
+		}
+	}
+}
+
+func resourceNameOf(t *testing.T, b []byte) string {
+	t.Helper()
+	var c clusterv3.Cluster
+	if err := proto.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c.GetName()
 }

@@ -8,9 +8,7 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discovery "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
-	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
-	"google.golang.org/protobuf/proto"
 )
 
 // Per-type sync states, as `weftctl proxy-status` prints them.
@@ -174,32 +172,18 @@ func (s *Server) response(streamKey, typeURL, version, nonce string) {
 	}
 }
 
-// parkingCache is the snapshot cache with one change: a NACK of the
-// version the snapshot still holds does not get that version sent again
-// (go-control-plane would answer at once, because the NACK carries the
-// previous version). The watch waits for the next version instead, so a
-// NACK never causes a push storm.
-type parkingCache struct {
-	cachev3.SnapshotCache
-	srv *Server
-}
-
-func (c *parkingCache) CreateWatch(req *cachev3.Request, sub cachev3.Subscription, ch chan cachev3.Response) (func(), error) {
-	if req.GetErrorDetail() != nil {
-		if t, ok := typeOf(req.GetTypeUrl()); ok {
-			c.srv.mu.Lock()
-			st := c.srv.proxies[req.GetNode().GetId()]
-			park := ""
-			if st != nil && st.status[t].nackNonce == req.GetResponseNonce() && st.status[t].nackVersion == st.latest[t] {
-				park = st.latest[t]
-			}
-			c.srv.mu.Unlock()
-			if park != "" {
-				parked := proto.Clone(req).(*discovery.DiscoveryRequest)
-				parked.VersionInfo = park
-				req = parked
-			}
-		}
+// parked is the cache's NACK rule: a NACK of the version the snapshot
+// still holds does not get that version sent again (go-control-plane's
+// snapshot cache would answer at once, because the NACK carries the
+// previous version). It returns that version, which the watch then treats
+// as the proxy's, so the watch waits for the next version: a NACK never
+// causes a push storm.
+func (s *Server) parked(node string, t typeIndex, nonce string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.proxies[node]
+	if st != nil && st.status[t].nackNonce == nonce && st.status[t].nackVersion == st.latest[t] {
+		return st.latest[t]
 	}
-	return c.SnapshotCache.CreateWatch(req, sub, ch)
+	return ""
 }

@@ -2,6 +2,7 @@ package xds
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -18,7 +19,10 @@ import (
 // routed to BlackHoleCluster) and reported as a warning; it never stops
 // the rest. Every cluster a route or listener names is in the output.
 func Translate(m *Mesh, p Proxy) (*Resources, []Warning) {
-	idx := m.index()
+	return m.index().translate(p)
+}
+
+func (idx *index) translate(p Proxy) (*Resources, []Warning) {
 	t := newTranslator(idx, withPodLabels(idx, p))
 	switch {
 	case p.Type == Gateway:
@@ -28,9 +32,86 @@ func Translate(m *Mesh, p Proxy) (*Resources, []Warning) {
 	case p.HostMode:
 		t.hostSidecar()
 	default:
-		t.sidecar()
+		// The outbound side of a sidecar is the same for every sidecar of
+		// a namespace (and label set, if some VirtualService matches
+		// sourceLabels): it is built once per index and shared; only the
+		// inbound side is the proxy's own.
+		out := idx.sidecarOutbound(t.p)
+		t.warnings, t.seen = slices.Clone(out.warnings), map[Warning]bool{}
+		for _, w := range t.warnings {
+			t.seen[w] = true
+		}
+		t.inbound()
+		in, warnings := t.result()
+		return &Resources{
+			Listeners: mergeByName(out.res.Listeners, in.Listeners, (*listenerv3.Listener).GetName),
+			Routes:    mergeByName(out.res.Routes, in.Routes, (*routev3.RouteConfiguration).GetName),
+			Clusters:  mergeByName(out.res.Clusters, in.Clusters, (*clusterv3.Cluster).GetName),
+			Endpoints: mergeByName(out.res.Endpoints, in.Endpoints, (*endpointv3.ClusterLoadAssignment).GetClusterName),
+		}, warnings
 	}
 	return t.result()
+}
+
+// outboundPart is the shared outbound side of sidecars.
+type outboundPart struct {
+	res      *Resources
+	warnings []Warning
+}
+
+// sidecarOutbound returns (building it once per index) a netns-mode
+// sidecar's configuration but its inbound side: every outbound cluster,
+// the passthrough clusters and the outbound listeners and routes, as seen
+// from p's namespace.
+func (idx *index) sidecarOutbound(p Proxy) *outboundPart {
+	k := p.Namespace
+	if idx.usesSourceLabels() {
+		k += "|" + labelsKey(p.Labels)
+	}
+	idx.mu.Lock()
+	out := idx.outbound[k]
+	idx.mu.Unlock()
+	if out != nil {
+		return out
+	}
+	t := newTranslator(idx, p)
+	t.allOutboundClusters()
+	t.passthroughClusters()
+	t.virtualOutbound()
+	t.outboundListeners()
+	res, warnings := t.result()
+	out = &outboundPart{res: res, warnings: warnings}
+	idx.mu.Lock()
+	idx.outbound[k] = out
+	idx.mu.Unlock()
+	return out
+}
+
+// mergeByName merges two lists sorted by name; a name in both is taken
+// from a.
+func mergeByName[T any](a, b []T, name func(T) string) []T {
+	if len(b) == 0 {
+		return a
+	}
+	out := make([]T, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		na, nb := name(a[i]), name(b[j])
+		switch {
+		case na < nb:
+			out = append(out, a[i])
+			i++
+		case nb < na:
+			out = append(out, b[j])
+			j++
+		default:
+			out = append(out, a[i])
+			i++
+			j++
+		}
+	}
+	out = append(out, a[i:]...)
+	return append(out, b[j:]...)
 }
 
 // translator holds the output for one proxy while it is built.
@@ -116,16 +197,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// sidecar is the netns-mode sidecar: Istio's capture listeners, one
-// outbound listener per port, inbound for the pod's own ports.
-func (t *translator) sidecar() {
-	t.allOutboundClusters()
-	t.passthroughClusters()
-	t.virtualOutbound()
-	t.outboundListeners()
-	t.inbound()
-}
-
 // hostSidecar is the host-mode sidecar (no capture): an HTTP proxy on the
 // pod IP and one TCP listener per TCP service port.
 func (t *translator) hostSidecar() {
@@ -152,7 +223,7 @@ func withPodLabels(idx *index, p Proxy) Proxy {
 	if len(p.Labels) > 0 || p.Type == Gateway {
 		return p
 	}
-	pod := idx.pods[key(p.Namespace, p.Name)]
+	pod := idx.pods[nsName{p.Namespace, p.Name}]
 	if pod == nil && p.IP != "" {
 		pod = idx.podsByIP[p.IP]
 	}

@@ -77,6 +77,11 @@ func (t *translator) outboundCluster(s *service, sp *servicePort, subset string)
 	ck := name + "|" + drRef(dr) + "|" + strconv.FormatBool(t.grpc)
 	t.idx.mu.Lock()
 	cached, ok := t.idx.clusters[ck]
+	if !ok {
+		if cached, ok = t.idx.prevClusters[ck]; ok {
+			t.idx.clusters[ck] = cached
+		}
+	}
 	t.idx.mu.Unlock()
 	if ok {
 		t.clusters[name] = cached.c

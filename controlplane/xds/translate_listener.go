@@ -263,7 +263,7 @@ func (t *translator) inbound() {
 	}
 	var ports []inPort
 	seen := map[uint32]bool{}
-	pod := t.idx.pods[key(t.p.Namespace, t.p.Name)]
+	pod := t.idx.pods[nsName{t.p.Namespace, t.p.Name}]
 	if pod == nil && t.p.IP != "" {
 		pod = t.idx.podsByIP[t.p.IP]
 	}
@@ -415,7 +415,7 @@ func (t *translator) hostTCPListeners() {
 		return
 	}
 	own := map[uint32]bool{}
-	if pod := t.idx.pods[key(t.p.Namespace, t.p.Name)]; pod != nil {
+	if pod := t.idx.pods[nsName{t.p.Namespace, t.p.Name}]; pod != nil {
 		for _, c := range pod.Spec.Containers {
 			for _, cp := range c.Ports {
 				own[uint32(cp.ContainerPort)] = true

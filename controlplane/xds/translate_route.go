@@ -35,11 +35,19 @@ const (
 func (t *translator) virtualHost(s *service, sp *servicePort, bare bool) *routev3.VirtualHost {
 	v := t.idx.vs[s.fqdn]
 	k := fmt.Sprintf("%s|%d|%s|%t|%t", s.fqdn, sp.port, t.p.Namespace, bare, t.grpc)
-	if v != nil && usesSourceLabels(v) {
-		k += "|" + labelsKey(t.p.Labels)
+	if v != nil {
+		k += "|" + v.fp
+		if usesSourceLabels(v) {
+			k += "|" + labelsKey(t.p.Labels)
+		}
 	}
 	t.idx.mu.Lock()
 	cached, ok := t.idx.vhosts[k]
+	if !ok {
+		if cached, ok = t.idx.prevVHosts[k]; ok {
+			t.idx.vhosts[k] = cached
+		}
+	}
 	t.idx.mu.Unlock()
 	if ok {
 		complete := true
