@@ -151,6 +151,7 @@ func (p *Proxy) Serve(w http.ResponseWriter, r *http.Request, ci *dataplane.Conn
 	x.watch = newWatch(w, cancel, hcm.StreamIdleTimeout, hcm.RequestTimeout)
 	x.serve()
 	x.watch.stop()
+	x.watch = nil
 	cancel(nil)
 	x.finish()
 	if x.bodyBuf != nil {
@@ -291,6 +292,7 @@ func (x *exchange) serve() {
 	if upgrade := x.upgradeType(ra); upgrade != "" {
 		// Upgraded streams are bound by the route's timeouts only.
 		x.watch.stop()
+		x.watch, x.reqBody.wt = nil, nil
 		x.websocket(ctx, &req, upgrade)
 		return
 	}
@@ -338,7 +340,7 @@ func (x *exchange) prepare(req *router.Request) {
 		h["Te"] = []string{"trailers"}
 	}
 	if _, ok := h["X-Forwarded-Proto"]; !ok {
-		h["X-Forwarded-Proto"] = []string{req.Scheme}
+		h["X-Forwarded-Proto"] = oneValue(req.Scheme)
 	}
 	if x.hcm.UseRemoteAddress {
 		if ip, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
@@ -816,8 +818,30 @@ func (x *exchange) responseHeaders(h http.Header) {
 		router.ResponseHeaders(h, x.rt, x.wc)
 	}
 	if x.hcm.ServerName != "" {
-		h["Server"] = []string{x.hcm.ServerName}
+		h["Server"] = oneValue(x.hcm.ServerName)
 	}
+}
+
+// Header values the proxy sets on most requests, shared: a header value
+// slice is never written in place (appending to one of capacity 1 copies).
+var (
+	valueHTTP       = []string{"http"}[:1:1]
+	valueHTTPS      = []string{"https"}[:1:1]
+	valueIstioEnvoy = []string{"istio-envoy"}[:1:1]
+)
+
+// oneValue returns a header value slice holding v, shared for the common
+// values.
+func oneValue(v string) []string {
+	switch v {
+	case "http":
+		return valueHTTP
+	case "https":
+		return valueHTTPS
+	case "istio-envoy":
+		return valueIstioEnvoy
+	}
+	return []string{v}
 }
 
 // local sends a proxy-generated response (Envoy's local reply).
@@ -839,7 +863,7 @@ func (x *exchange) local(code int, body string, extra http.Header) {
 func (x *exchange) respondLocal(code int, body string) {
 	h := x.w.Header()
 	if x.hcm.ServerName != "" {
-		h["Server"] = []string{x.hcm.ServerName}
+		h["Server"] = oneValue(x.hcm.ServerName)
 	}
 	if body != "" {
 		h["Content-Type"] = []string{"text/plain"}
