@@ -60,28 +60,37 @@ func readHead(br *bufio.Reader, buf []byte) ([]byte, error) {
 	}
 }
 
+// h1Resp holds what a plain response needs, in one allocation: the
+// response, its body, and the value slices of up to eight header lines.
+type h1Resp struct {
+	resp http.Response
+	body h1Body
+	strs [8]string
+}
+
 // parseResponse parses one response head (from readHead) for a request
 // with the given method. The returned response's Body is nil: the caller
-// frames it (bodyMode).
-func parseResponse(head []byte, method string) (*http.Response, error) {
-	if resp := parsePlain(head, method); resp != nil {
-		return resp, nil
+// frames it (bodyMode). body, when not nil, is the h1Body allocated with
+// the response for the caller to use.
+func parseResponse(head []byte, method string) (resp *http.Response, body *h1Body, err error) {
+	if r := parsePlain(head, method); r != nil {
+		return &r.resp, &r.body, nil
 	}
 	var req *http.Request
 	if method == http.MethodHead {
 		req = headRequest
 	}
-	resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(head)), req)
+	resp, err = http.ReadResponse(bufio.NewReader(bytes.NewReader(head)), req)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	resp.Body = nil
-	return resp, nil
+	return resp, nil, nil
 }
 
 // parsePlain parses a plain head (see above) or returns nil. Strings in the
 // result share one allocation of the head.
-func parsePlain(head []byte, method string) *http.Response {
+func parsePlain(head []byte, method string) *h1Resp {
 	if method == http.MethodHead || len(head) < 16 || !bytes.HasPrefix(head, []byte("HTTP/1.")) || (head[7] != '0' && head[7] != '1') || head[8] != ' ' {
 		return nil
 	}
@@ -109,12 +118,17 @@ func parsePlain(head []byte, method string) *http.Response {
 			return nil
 		}
 	}
-	resp := &http.Response{
+	r := new(h1Resp)
+	resp := &r.resp
+	*resp = http.Response{
 		Status: status, StatusCode: int(status[0]-'0')*100 + int(status[1]-'0')*10 + int(status[2]-'0'),
 		Proto: s[:8], ProtoMajor: 1, ProtoMinor: int(s[7] - '0'),
 	}
 	h := make(http.Header, lines-2)
-	strs := make([]string, lines-2)
+	strs := r.strs[:]
+	if lines-2 > len(strs) {
+		strs = make([]string, lines-2)
+	}
 	rest := s[eol+2:]
 	var cl string
 	for {
@@ -179,7 +193,7 @@ func parsePlain(head []byte, method string) *http.Response {
 		resp.ContentLength = -1
 		resp.Close = true
 	}
-	return resp
+	return r
 }
 
 func indexCRLF(s string) int {

@@ -190,8 +190,9 @@ func (c *Cluster) roundTripH1(ctx context.Context, h *Host, req *Request) (*http
 		stop := context.AfterFunc(ctx, pc.abort)
 		err = writeRequest(pc.bw, req, c.Config.MaxRequestsPerConn > 0 && pc.uses >= c.Config.MaxRequestsPerConn)
 		var resp *http.Response
+		var b *h1Body
 		if err == nil {
-			resp, err = pc.readResponse(req.Method)
+			resp, b, err = pc.readResponse(req.Method)
 		}
 		if err != nil {
 			stop()
@@ -210,7 +211,10 @@ func (c *Cluster) roundTripH1(ctx context.Context, h *Host, req *Request) (*http
 			resp.Body = &UpgradedConn{pc: pc, c: c, stop: stop}
 			return resp, nil
 		}
-		b := &h1Body{pc: pc, c: c, stop: stop, reusable: !resp.Close}
+		if b == nil {
+			b = new(h1Body)
+		}
+		*b = h1Body{pc: pc, c: c, stop: stop, reusable: !resp.Close}
 		b.fr.frame(pc.br, resp, req.Method)
 		resp.Body = b
 		return resp, nil
@@ -332,24 +336,24 @@ type writerOnly struct{ io.Writer }
 
 // readResponse reads the head of the next response other than an interim
 // one (1xx but 101); the caller frames the body.
-func (pc *pconn) readResponse(method string) (*http.Response, error) {
+func (pc *pconn) readResponse(method string) (*http.Response, *h1Body, error) {
 	for {
 		head, err := readHead(pc.br, pc.head)
 		if cap(head) <= 4096 {
 			pc.head = head[:0]
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		resp, err := parseResponse(head, method)
+		resp, body, err := parseResponse(head, method)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		// Skip interim responses other than 101.
 		if resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
 			continue
 		}
-		return resp, nil
+		return resp, body, nil
 	}
 }
 
