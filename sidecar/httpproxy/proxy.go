@@ -325,9 +325,27 @@ func removeHopHeaders(h http.Header) {
 			}
 		}
 	}
-	for _, k := range hopHeaders {
-		delete(h, k)
+	if len(h) > 2*len(hopHeaders) {
+		for _, k := range hopHeaders {
+			delete(h, k)
+		}
+		return
 	}
+	// Fewer headers than hop-by-hop names: one pass over the headers.
+	for k := range h {
+		if isHopHeader(k) {
+			delete(h, k)
+		}
+	}
+}
+
+// isHopHeader reports whether k is one of hopHeaders.
+func isHopHeader(k string) bool {
+	switch k {
+	case "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authorization", "Proxy-Authenticate", "Te", "Trailer", "Transfer-Encoding", "Upgrade":
+		return true
+	}
+	return false
 }
 
 // prepare builds the upstream request in x.ureq from the downstream one.

@@ -1,6 +1,7 @@
 package httpproxy
 
 import (
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -152,4 +153,30 @@ func FuzzHeaders(f *testing.F) {
 		_ = hasToken([]string{conn}, token)
 		_ = shadowHost(conn)
 	})
+}
+
+// TestRemoveHopHeadersManyOrFew: both strategies (one pass over few
+// headers, deletes by name for many) remove the same.
+func TestRemoveHopHeadersManyOrFew(t *testing.T) {
+	for _, extra := range []int{0, 30} {
+		h := http.Header{"Connection": {"X-Foo, close"}, "X-Foo": {"1"}, "Keep-Alive": {"5"}, "Te": {"trailers"},
+			"Transfer-Encoding": {"chunked"}, "Upgrade": {"websocket"}, "Content-Type": {"text/plain"}}
+		for i := 0; i < extra; i++ {
+			h[fmt.Sprintf("X-Extra-%d", i)] = []string{"v"}
+		}
+		removeHopHeaders(h)
+		for _, k := range append(hopHeaders, "X-Foo") {
+			if _, ok := h[k]; ok {
+				t.Errorf("%d extra headers: %s kept", extra, k)
+			}
+		}
+		if len(h) != 1+extra || h.Get("Content-Type") != "text/plain" {
+			t.Errorf("%d extra headers: left %v", extra, h)
+		}
+	}
+	for _, k := range hopHeaders {
+		if !isHopHeader(k) {
+			t.Errorf("isHopHeader(%q) = false", k)
+		}
+	}
 }
