@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/weft-mesh/weft/sidecar/cluster"
+	"github.com/weft-mesh/weft/sidecar/dataplane"
 	"github.com/weft-mesh/weft/sidecar/xdsresource"
 )
 
@@ -178,5 +179,33 @@ func TestRemoveHopHeadersManyOrFew(t *testing.T) {
 		if !isHopHeader(k) {
 			t.Errorf("isHopHeader(%q) = false", k)
 		}
+	}
+}
+
+// TestDrainingTable: a connection manager with an inline route
+// configuration that the current snapshot no longer has (its listener was
+// replaced while the connection was kept alive) is still routed, with its
+// own configuration, compiled once.
+func TestDrainingTable(t *testing.T) {
+	rc := &xdsresource.RouteConfiguration{Name: "inbound|8080||", VirtualHosts: []*xdsresource.VirtualHost{{Name: "inbound|http|8080", Domains: []string{"*"}}}}
+	old := &xdsresource.HTTPConnectionManager{RouteConfig: rc}
+	holder := &dataplane.Holder{}
+	holder.Store(dataplane.Empty())
+	p := New(Options{Snapshots: holder})
+	if holder.Load().Table(old) != nil {
+		t.Fatal("the empty snapshot has the table")
+	}
+	tbl := p.drainingTable(old)
+	if tbl == nil || tbl.Config != rc || tbl.VirtualHostFor("any") == nil {
+		t.Fatalf("table %+v", tbl)
+	}
+	if p.drainingTable(old) != tbl {
+		t.Fatal("compiled twice")
+	}
+	for i := 0; i < 2*maxDraining; i++ {
+		p.drainingTable(&xdsresource.HTTPConnectionManager{RouteConfig: rc})
+	}
+	if len(p.draining) > maxDraining {
+		t.Fatalf("%d tables kept", len(p.draining))
 	}
 }
