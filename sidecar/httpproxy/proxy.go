@@ -546,7 +546,7 @@ func (x *exchange) forward(ctx context.Context, ra *xdsresource.RouteAction, req
 			x.ureq.Host = ep.Hostname
 		}
 		if vh.IncludeAttemptCount {
-			x.ureq.Header["X-Envoy-Attempt-Count"] = []string{strconv.Itoa(attempt)}
+			x.ureq.Header["X-Envoy-Attempt-Count"] = attemptValue(attempt)
 		}
 		if attempt > 1 && x.body != nil {
 			x.reader.Reset(x.body)
@@ -800,7 +800,7 @@ func (x *exchange) respondWith(resp *http.Response, cancel context.CancelFunc) {
 	}
 	x.responseHeaders(h)
 	if x.vhIncludeAttemptResp() {
-		h["X-Envoy-Attempt-Count"] = []string{strconv.Itoa(x.entry.Attempts)}
+		h["X-Envoy-Attempt-Count"] = attemptValue(x.entry.Attempts)
 	}
 	if x.grpc {
 		x.grpcSt = resp.Header.Get("Grpc-Status")
@@ -875,8 +875,24 @@ func (x *exchange) responseHeaders(h http.Header) {
 var (
 	valueHTTP       = []string{"http"}[:1:1]
 	valueHTTPS      = []string{"https"}[:1:1]
+	valueEnvoy      = []string{"envoy"}[:1:1]
 	valueIstioEnvoy = []string{"istio-envoy"}[:1:1]
+	// attemptValues[n] is X-Envoy-Attempt-Count n.
+	attemptValues = func() (v [8][]string) {
+		for n := range v {
+			v[n] = []string{strconv.Itoa(n)}[:1:1]
+		}
+		return v
+	}()
 )
+
+// attemptValue is the X-Envoy-Attempt-Count value for attempt n.
+func attemptValue(n int) []string {
+	if n >= 0 && n < len(attemptValues) {
+		return attemptValues[n]
+	}
+	return []string{strconv.Itoa(n)}
+}
 
 // oneValue returns a header value slice holding v, shared for the common
 // values.
@@ -886,6 +902,8 @@ func oneValue(v string) []string {
 		return valueHTTP
 	case "https":
 		return valueHTTPS
+	case "envoy":
+		return valueEnvoy
 	case "istio-envoy":
 		return valueIstioEnvoy
 	}

@@ -209,3 +209,21 @@ func TestDrainingTable(t *testing.T) {
 		t.Fatalf("%d tables kept", len(p.draining))
 	}
 }
+
+func TestSharedValues(t *testing.T) {
+	for n := 0; n < 12; n++ {
+		if v := attemptValue(n); len(v) != 1 || cap(v) != 1 || v[0] != fmt.Sprint(n) {
+			t.Errorf("attemptValue(%d) = %q (cap %d)", n, v, cap(v))
+		}
+	}
+	for _, s := range []string{"http", "https", "envoy", "istio-envoy", "other"} {
+		if v := oneValue(s); len(v) != 1 || cap(v) != 1 || v[0] != s {
+			t.Errorf("oneValue(%q) = %q (cap %d)", s, v, cap(v))
+		}
+	}
+	// Appending to a shared value copies it.
+	v := append(oneValue("http"), "x")
+	if oneValue("http")[0] != "http" || len(oneValue("http")) != 1 || v[1] != "x" {
+		t.Fatal("shared value changed")
+	}
+}
