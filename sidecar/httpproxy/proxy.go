@@ -518,17 +518,14 @@ func (x *exchange) forward(ctx context.Context, ra *xdsresource.RouteAction, req
 	if rp != nil {
 		retries = rp.NumRetries
 	}
-	var lastResp *http.Response
 	var lastOut outcome
 	for attempt := 1; ; attempt++ {
 		x.entry.Attempts = attempt
 		ep := x.pick(hash, rp, uint64(attempt))
 		if ep == nil {
-			if lastResp != nil {
-				x.respond(lastResp)
-				return
-			}
-			if attempt == 1 {
+			// No endpoint left: at the first attempt, or for a retry of an
+			// answer (drained, so there is none to pass on), 503 UH.
+			if attempt == 1 || lastOut == outResponse {
 				x.flag(FlagNoHealthy)
 				x.local(http.StatusServiceUnavailable, "no healthy upstream", nil)
 				return

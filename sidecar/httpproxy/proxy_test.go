@@ -1,10 +1,13 @@
 package httpproxy
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -225,5 +228,39 @@ func TestSharedValues(t *testing.T) {
 	v := append(oneValue("http"), "x")
 	if oneValue("http")[0] != "http" || len(oneValue("http")) != 1 || v[1] != "x" {
 		t.Fatal("shared value changed")
+	}
+}
+
+// TestRetryFindsNoEndpoint: a retry after a 5xx answer that finds the
+// cluster without endpoints (an EDS update removed them meanwhile) answers
+// 503 "no healthy upstream" with flag UH, not an empty 200.
+func TestRetryFindsNoEndpoint(t *testing.T) {
+	var (
+		m    = cluster.NewManager(context.Background())
+		c    *cluster.Cluster
+		once sync.Once
+	)
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		once.Do(func() { m.UpdateEndpoints(c, &xdsresource.ClusterLoadAssignment{}) })
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer backend.Close()
+	c = m.Build(&xdsresource.Cluster{Name: "c", LBPolicy: xdsresource.LBRoundRobin, Thresholds: xdsresource.DefaultThresholds,
+		ConnectTimeout: time.Second, IdleTimeout: time.Hour, PanicThreshold: 50},
+		&xdsresource.ClusterLoadAssignment{Endpoints: []xdsresource.Endpoint{{Address: strings.TrimPrefix(backend.URL, "http://"), Weight: 1}}})
+	rc := &xdsresource.RouteConfiguration{Name: "r", VirtualHosts: []*xdsresource.VirtualHost{{Name: "vh", Domains: []string{"*"},
+		Routes: []*xdsresource.Route{{Name: "all", Match: xdsresource.RouteMatch{PathKind: xdsresource.PathPrefix, Path: "/"},
+			Route: &xdsresource.RouteAction{Clusters: []xdsresource.WeightedCluster{{Name: "c", Weight: 1}}, TotalWeight: 1,
+				Retry: &xdsresource.RetryPolicy{On: xdsresource.Retry5xx, NumRetries: 2, BackOffBase: time.Millisecond, BackOffMax: time.Millisecond}}}}}}}
+	hcm := &xdsresource.HTTPConnectionManager{RouteConfig: rc}
+	snap := dataplane.Empty()
+	snap.Clusters["c"] = c
+	holder := &dataplane.Holder{}
+	holder.Store(snap)
+	p := New(Options{Snapshots: holder})
+	w := httptest.NewRecorder()
+	p.Serve(w, httptest.NewRequest("GET", "http://svc/", nil), &dataplane.ConnInfo{}, hcm)
+	if w.Code != http.StatusServiceUnavailable || w.Body.String() != "no healthy upstream" {
+		t.Fatalf("got %d %q, want 503 no healthy upstream", w.Code, w.Body.String())
 	}
 }
