@@ -36,8 +36,10 @@ type watch struct {
 
 	// reading is set while the downstream body is being read.
 	reading atomic.Bool
-	// reqArmed: reqT is armed for this stream and has not been stopped.
-	reqArmed bool
+	// reqArmed: reqT is armed for this stream and was not stopped yet.
+	// (The request body may be read, and requestDone called, by an HTTP/2
+	// transport's goroutine.)
+	reqArmed atomic.Bool
 
 	mu      sync.Mutex
 	stopped bool
@@ -71,7 +73,7 @@ func newWatch(w http.ResponseWriter, cancel context.CancelCauseFunc, idle, reque
 			wt.idleT.Reset(idle)
 		}
 	}
-	wt.reqArmed = request > 0
+	wt.reqArmed.Store(request > 0)
 	if request > 0 {
 		if wt.reqT == nil {
 			wt.reqT = time.AfterFunc(request, wt.expireRequest)
@@ -122,10 +124,9 @@ func (wt *watch) expire(cause error) {
 
 // requestDone disarms request_timeout: the request is all in, or the
 // response has started.
-// Only the stream's goroutine calls it.
 func (wt *watch) requestDone() {
-	if wt != nil && wt.reqArmed && wt.reqT.Stop() {
-		wt.reqArmed = false
+	if wt != nil && wt.reqArmed.Load() && wt.reqT.Stop() {
+		wt.reqArmed.Store(false)
 	}
 }
 
@@ -148,10 +149,12 @@ func (wt *watch) stop() {
 	if wt.idle > 0 && !wt.idleT.Stop() {
 		reuse = false
 	}
-	if wt.reqArmed && !wt.reqT.Stop() {
+	// (A concurrent requestDone that stopped reqT but has not cleared
+	// reqArmed yet only makes this watch not reused.)
+	if wt.reqArmed.Load() && !wt.reqT.Stop() {
 		reuse = false
 	}
-	wt.reqArmed = false
+	wt.reqArmed.Store(false)
 	if reuse {
 		wt.w, wt.cancel = nil, nil
 		watches.Put(wt)
