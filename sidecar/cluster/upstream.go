@@ -107,6 +107,11 @@ type pconn struct {
 	uses      uint32
 	born      int64
 	idleSince int64
+	// head is scratch for reading response heads (readHead).
+	head []byte
+	// abort unblocks the connection's I/O (context.AfterFunc of a
+	// request's context), made once per connection.
+	abort func()
 }
 
 func (pc *pconn) close() {
@@ -115,10 +120,12 @@ func (pc *pconn) close() {
 	pc.host.cluster.open.Add(-1)
 }
 
-func (c *Cluster) getConn(ctx context.Context, h *Host) (*pconn, bool, error) {
+// getConn takes an idle connection to h, or dials one; fresh skips the
+// idle ones.
+func (c *Cluster) getConn(ctx context.Context, h *Host, fresh bool) (*pconn, bool, error) {
 	now := nanotime()
 	cfg := c.Config
-	for {
+	for !fresh {
 		h.mu.Lock()
 		n := len(h.idle)
 		if n == 0 {
@@ -147,7 +154,9 @@ func (c *Cluster) getConn(ctx context.Context, h *Host) (*pconn, bool, error) {
 	h.CxActive.Add(1)
 	h.CxTotal.Add(1)
 	c.state.open.Add(1)
-	return &pconn{conn: conn, br: bufio.NewReaderSize(conn, 4096), bw: bufio.NewWriterSize(conn, 4096), host: h, born: now}, false, nil
+	pc := &pconn{conn: conn, br: bufio.NewReaderSize(conn, 4096), bw: bufio.NewWriterSize(conn, 4096), host: h, born: now}
+	pc.abort = func() { _ = conn.SetDeadline(aLongTimeAgo) }
+	return pc, false, nil
 }
 
 func (c *Cluster) putConn(pc *pconn) {
@@ -171,17 +180,19 @@ func (c *Cluster) putConn(pc *pconn) {
 
 func (c *Cluster) roundTripH1(ctx context.Context, h *Host, req *Request) (*http.Response, error) {
 	for attempt := 0; ; attempt++ {
-		pc, reused, err := c.getConn(ctx, h)
+		// The retry after a stale kept-alive connection dials: the other
+		// idle ones are as old and may be as stale.
+		pc, reused, err := c.getConn(ctx, h, attempt > 0)
 		if err != nil {
 			return nil, err
 		}
 		pc.uses++
-		conn := pc.conn
-		stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(aLongTimeAgo) })
+		stop := context.AfterFunc(ctx, pc.abort)
 		err = writeRequest(pc.bw, req, c.Config.MaxRequestsPerConn > 0 && pc.uses >= c.Config.MaxRequestsPerConn)
 		var resp *http.Response
+		var b *h1Body
 		if err == nil {
-			resp, err = readResponse(pc.br, req.Method)
+			resp, b, err = pc.readResponse(req.Method)
 		}
 		if err != nil {
 			stop()
@@ -200,7 +211,12 @@ func (c *Cluster) roundTripH1(ctx context.Context, h *Host, req *Request) (*http
 			resp.Body = &UpgradedConn{pc: pc, c: c, stop: stop}
 			return resp, nil
 		}
-		resp.Body = &h1Body{rc: resp.Body, pc: pc, c: c, stop: stop, reusable: !resp.Close}
+		if b == nil {
+			b = new(h1Body)
+		}
+		*b = h1Body{pc: pc, c: c, stop: stop, reusable: !resp.Close}
+		b.fr.frame(pc.br, resp, req.Method)
+		resp.Body = b
 		return resp, nil
 	}
 }
@@ -318,28 +334,33 @@ func writeBody(w *bufio.Writer, req *Request, chunked bool) error {
 
 type writerOnly struct{ io.Writer }
 
-func readResponse(br *bufio.Reader, method string) (*http.Response, error) {
-	var req *http.Request
-	if method == http.MethodHead {
-		req = headRequest
-	}
+// readResponse reads the head of the next response other than an interim
+// one (1xx but 101); the caller frames the body.
+func (pc *pconn) readResponse(method string) (*http.Response, *h1Body, error) {
 	for {
-		resp, err := http.ReadResponse(br, req)
+		head, err := readHead(pc.br, pc.head)
+		if cap(head) <= 4096 {
+			pc.head = head[:0]
+		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		resp, body, err := parseResponse(head, method)
+		if err != nil {
+			return nil, nil, err
 		}
 		// Skip interim responses other than 101.
 		if resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
 			continue
 		}
-		return resp, nil
+		return resp, body, nil
 	}
 }
 
 // h1Body releases the connection and circuit breaker slots when the
 // response is done: to the pool after a clean EOF, closed otherwise.
 type h1Body struct {
-	rc       io.ReadCloser
+	fr       frameReader
 	pc       *pconn
 	c        *Cluster
 	stop     func() bool
@@ -351,7 +372,7 @@ func (b *h1Body) Read(p []byte) (int, error) {
 	if b.done {
 		return 0, io.EOF
 	}
-	n, err := b.rc.Read(p)
+	n, err := b.fr.Read(p)
 	if err == io.EOF {
 		b.finish(true)
 	} else if err != nil {

@@ -64,6 +64,11 @@ type Proxy struct {
 	mirrors chan struct{}
 	// mirrorWG tracks mirror goroutines (for tests and drain).
 	mirrorWG sync.WaitGroup
+
+	// draining holds route tables of inline route configurations the
+	// current snapshot no longer has (see drainingTable).
+	drainingMu sync.Mutex
+	draining   map[*xdsresource.HTTPConnectionManager]*router.Table
 }
 
 // New returns a Proxy.
@@ -151,6 +156,7 @@ func (p *Proxy) Serve(w http.ResponseWriter, r *http.Request, ci *dataplane.Conn
 	x.watch = newWatch(w, cancel, hcm.StreamIdleTimeout, hcm.RequestTimeout)
 	x.serve()
 	x.watch.stop()
+	x.watch = nil
 	cancel(nil)
 	x.finish()
 	if x.bodyBuf != nil {
@@ -199,6 +205,9 @@ func (x *exchange) serve() {
 	e.RequestID = rid
 
 	tbl := x.snap.Table(hcm)
+	if tbl == nil && hcm.RouteConfig != nil {
+		tbl = x.p.drainingTable(hcm)
+	}
 	if tbl == nil {
 		x.flag(FlagNoRoute)
 		x.local(http.StatusNotFound, "", nil)
@@ -291,6 +300,7 @@ func (x *exchange) serve() {
 	if upgrade := x.upgradeType(ra); upgrade != "" {
 		// Upgraded streams are bound by the route's timeouts only.
 		x.watch.stop()
+		x.watch, x.reqBody.wt = nil, nil
 		x.websocket(ctx, &req, upgrade)
 		return
 	}
@@ -303,6 +313,28 @@ func (x *exchange) serve() {
 		x.mirror(ra)
 	}
 	x.forward(ctx, ra, &req)
+}
+
+// maxDraining bounds the tables drainingTable keeps.
+const maxDraining = 16
+
+// drainingTable returns the route table of hcm's inline route
+// configuration when the current snapshot does not have it: the request
+// came on a connection of a listener an update replaced, still draining,
+// and is routed with that listener's configuration, as Envoy does. The
+// table is compiled once and kept while few are.
+func (p *Proxy) drainingTable(hcm *xdsresource.HTTPConnectionManager) *router.Table {
+	p.drainingMu.Lock()
+	defer p.drainingMu.Unlock()
+	if t := p.draining[hcm]; t != nil {
+		return t
+	}
+	if p.draining == nil || len(p.draining) >= maxDraining {
+		p.draining = map[*xdsresource.HTTPConnectionManager]*router.Table{}
+	}
+	t := router.NewTable(hcm.RouteConfig)
+	p.draining[hcm] = t
+	return t
 }
 
 func hit(perMillion uint32) bool {
@@ -323,9 +355,27 @@ func removeHopHeaders(h http.Header) {
 			}
 		}
 	}
-	for _, k := range hopHeaders {
-		delete(h, k)
+	if len(h) > 2*len(hopHeaders) {
+		for _, k := range hopHeaders {
+			delete(h, k)
+		}
+		return
 	}
+	// Fewer headers than hop-by-hop names: one pass over the headers.
+	for k := range h {
+		if isHopHeader(k) {
+			delete(h, k)
+		}
+	}
+}
+
+// isHopHeader reports whether k is one of hopHeaders.
+func isHopHeader(k string) bool {
+	switch k {
+	case "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authorization", "Proxy-Authenticate", "Te", "Trailer", "Transfer-Encoding", "Upgrade":
+		return true
+	}
+	return false
 }
 
 // prepare builds the upstream request in x.ureq from the downstream one.
@@ -338,7 +388,7 @@ func (x *exchange) prepare(req *router.Request) {
 		h["Te"] = []string{"trailers"}
 	}
 	if _, ok := h["X-Forwarded-Proto"]; !ok {
-		h["X-Forwarded-Proto"] = []string{req.Scheme}
+		h["X-Forwarded-Proto"] = oneValue(req.Scheme)
 	}
 	if x.hcm.UseRemoteAddress {
 		if ip, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
@@ -468,17 +518,14 @@ func (x *exchange) forward(ctx context.Context, ra *xdsresource.RouteAction, req
 	if rp != nil {
 		retries = rp.NumRetries
 	}
-	var lastResp *http.Response
 	var lastOut outcome
 	for attempt := 1; ; attempt++ {
 		x.entry.Attempts = attempt
 		ep := x.pick(hash, rp, uint64(attempt))
 		if ep == nil {
-			if lastResp != nil {
-				x.respond(lastResp)
-				return
-			}
-			if attempt == 1 {
+			// No endpoint left: at the first attempt, or for a retry of an
+			// answer (drained, so there is none to pass on), 503 UH.
+			if attempt == 1 || lastOut == outResponse {
 				x.flag(FlagNoHealthy)
 				x.local(http.StatusServiceUnavailable, "no healthy upstream", nil)
 				return
@@ -496,7 +543,7 @@ func (x *exchange) forward(ctx context.Context, ra *xdsresource.RouteAction, req
 			x.ureq.Host = ep.Hostname
 		}
 		if vh.IncludeAttemptCount {
-			x.ureq.Header["X-Envoy-Attempt-Count"] = []string{strconv.Itoa(attempt)}
+			x.ureq.Header["X-Envoy-Attempt-Count"] = attemptValue(attempt)
 		}
 		if attempt > 1 && x.body != nil {
 			x.reader.Reset(x.body)
@@ -750,7 +797,7 @@ func (x *exchange) respondWith(resp *http.Response, cancel context.CancelFunc) {
 	}
 	x.responseHeaders(h)
 	if x.vhIncludeAttemptResp() {
-		h["X-Envoy-Attempt-Count"] = []string{strconv.Itoa(x.entry.Attempts)}
+		h["X-Envoy-Attempt-Count"] = attemptValue(x.entry.Attempts)
 	}
 	if x.grpc {
 		x.grpcSt = resp.Header.Get("Grpc-Status")
@@ -816,8 +863,48 @@ func (x *exchange) responseHeaders(h http.Header) {
 		router.ResponseHeaders(h, x.rt, x.wc)
 	}
 	if x.hcm.ServerName != "" {
-		h["Server"] = []string{x.hcm.ServerName}
+		h["Server"] = oneValue(x.hcm.ServerName)
 	}
+}
+
+// Header values the proxy sets on most requests, shared: a header value
+// slice is never written in place (appending to one of capacity 1 copies).
+var (
+	valueHTTP       = []string{"http"}[:1:1]
+	valueHTTPS      = []string{"https"}[:1:1]
+	valueEnvoy      = []string{"envoy"}[:1:1]
+	valueIstioEnvoy = []string{"istio-envoy"}[:1:1]
+	// attemptValues[n] is X-Envoy-Attempt-Count n.
+	attemptValues = func() (v [8][]string) {
+		for n := range v {
+			v[n] = []string{strconv.Itoa(n)}[:1:1]
+		}
+		return v
+	}()
+)
+
+// attemptValue is the X-Envoy-Attempt-Count value for attempt n.
+func attemptValue(n int) []string {
+	if n >= 0 && n < len(attemptValues) {
+		return attemptValues[n]
+	}
+	return []string{strconv.Itoa(n)}
+}
+
+// oneValue returns a header value slice holding v, shared for the common
+// values.
+func oneValue(v string) []string {
+	switch v {
+	case "http":
+		return valueHTTP
+	case "https":
+		return valueHTTPS
+	case "envoy":
+		return valueEnvoy
+	case "istio-envoy":
+		return valueIstioEnvoy
+	}
+	return []string{v}
 }
 
 // local sends a proxy-generated response (Envoy's local reply).
@@ -839,7 +926,7 @@ func (x *exchange) local(code int, body string, extra http.Header) {
 func (x *exchange) respondLocal(code int, body string) {
 	h := x.w.Header()
 	if x.hcm.ServerName != "" {
-		h["Server"] = []string{x.hcm.ServerName}
+		h["Server"] = oneValue(x.hcm.ServerName)
 	}
 	if body != "" {
 		h["Content-Type"] = []string{"text/plain"}

@@ -1,13 +1,18 @@
 package httpproxy
 
 import (
+	"context"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/weft-mesh/weft/sidecar/cluster"
+	"github.com/weft-mesh/weft/sidecar/dataplane"
 	"github.com/weft-mesh/weft/sidecar/xdsresource"
 )
 
@@ -152,4 +157,110 @@ func FuzzHeaders(f *testing.F) {
 		_ = hasToken([]string{conn}, token)
 		_ = shadowHost(conn)
 	})
+}
+
+// TestRemoveHopHeadersManyOrFew: both strategies (one pass over few
+// headers, deletes by name for many) remove the same.
+func TestRemoveHopHeadersManyOrFew(t *testing.T) {
+	for _, extra := range []int{0, 30} {
+		h := http.Header{"Connection": {"X-Foo, close"}, "X-Foo": {"1"}, "Keep-Alive": {"5"}, "Te": {"trailers"},
+			"Transfer-Encoding": {"chunked"}, "Upgrade": {"websocket"}, "Content-Type": {"text/plain"}}
+		for i := 0; i < extra; i++ {
+			h[fmt.Sprintf("X-Extra-%d", i)] = []string{"v"}
+		}
+		removeHopHeaders(h)
+		for _, k := range append(hopHeaders, "X-Foo") {
+			if _, ok := h[k]; ok {
+				t.Errorf("%d extra headers: %s kept", extra, k)
+			}
+		}
+		if len(h) != 1+extra || h.Get("Content-Type") != "text/plain" {
+			t.Errorf("%d extra headers: left %v", extra, h)
+		}
+	}
+	for _, k := range hopHeaders {
+		if !isHopHeader(k) {
+			t.Errorf("isHopHeader(%q) = false", k)
+		}
+	}
+}
+
+// TestDrainingTable: a connection manager with an inline route
+// configuration that the current snapshot no longer has (its listener was
+// replaced while the connection was kept alive) is still routed, with its
+// own configuration, compiled once.
+func TestDrainingTable(t *testing.T) {
+	rc := &xdsresource.RouteConfiguration{Name: "inbound|8080||", VirtualHosts: []*xdsresource.VirtualHost{{Name: "inbound|http|8080", Domains: []string{"*"}}}}
+	old := &xdsresource.HTTPConnectionManager{RouteConfig: rc}
+	holder := &dataplane.Holder{}
+	holder.Store(dataplane.Empty())
+	p := New(Options{Snapshots: holder})
+	if holder.Load().Table(old) != nil {
+		t.Fatal("the empty snapshot has the table")
+	}
+	tbl := p.drainingTable(old)
+	if tbl == nil || tbl.Config != rc || tbl.VirtualHostFor("any") == nil {
+		t.Fatalf("table %+v", tbl)
+	}
+	if p.drainingTable(old) != tbl {
+		t.Fatal("compiled twice")
+	}
+	for i := 0; i < 2*maxDraining; i++ {
+		p.drainingTable(&xdsresource.HTTPConnectionManager{RouteConfig: rc})
+	}
+	if len(p.draining) > maxDraining {
+		t.Fatalf("%d tables kept", len(p.draining))
+	}
+}
+
+func TestSharedValues(t *testing.T) {
+	for n := 0; n < 12; n++ {
+		if v := attemptValue(n); len(v) != 1 || cap(v) != 1 || v[0] != fmt.Sprint(n) {
+			t.Errorf("attemptValue(%d) = %q (cap %d)", n, v, cap(v))
+		}
+	}
+	for _, s := range []string{"http", "https", "envoy", "istio-envoy", "other"} {
+		if v := oneValue(s); len(v) != 1 || cap(v) != 1 || v[0] != s {
+			t.Errorf("oneValue(%q) = %q (cap %d)", s, v, cap(v))
+		}
+	}
+	// Appending to a shared value copies it.
+	v := append(oneValue("http"), "x")
+	if oneValue("http")[0] != "http" || len(oneValue("http")) != 1 || v[1] != "x" {
+		t.Fatal("shared value changed")
+	}
+}
+
+// TestRetryFindsNoEndpoint: a retry after a 5xx answer that finds the
+// cluster without endpoints (an EDS update removed them meanwhile) answers
+// 503 "no healthy upstream" with flag UH, not an empty 200.
+func TestRetryFindsNoEndpoint(t *testing.T) {
+	var (
+		m    = cluster.NewManager(context.Background())
+		c    *cluster.Cluster
+		once sync.Once
+	)
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		once.Do(func() { m.UpdateEndpoints(c, &xdsresource.ClusterLoadAssignment{}) })
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer backend.Close()
+	c = m.Build(&xdsresource.Cluster{Name: "c", LBPolicy: xdsresource.LBRoundRobin, Thresholds: xdsresource.DefaultThresholds,
+		ConnectTimeout: time.Second, IdleTimeout: time.Hour, PanicThreshold: 50},
+		&xdsresource.ClusterLoadAssignment{Endpoints: []xdsresource.Endpoint{{Address: strings.TrimPrefix(backend.URL, "http://"), Weight: 1}}})
+	rc := &xdsresource.RouteConfiguration{Name: "r", VirtualHosts: []*xdsresource.VirtualHost{{Name: "vh", Domains: []string{"*"},
+		Routes: []*xdsresource.Route{{Name: "all", Match: xdsresource.RouteMatch{PathKind: xdsresource.PathPrefix, Path: "/"},
+			Route: &xdsresource.RouteAction{Clusters: []xdsresource.WeightedCluster{{Name: "c", Weight: 1}}, TotalWeight: 1,
+				Retry: &xdsresource.RetryPolicy{On: xdsresource.Retry5xx, NumRetries: 2, BackOffBase: time.Millisecond, BackOffMax: time.Millisecond}}}}}}}
+	hcm := &xdsresource.HTTPConnectionManager{RouteConfig: rc}
+	snap := dataplane.Empty()
+	snap.Clusters["c"] = c
+	holder := &dataplane.Holder{}
+	holder.Store(snap)
+	p := New(Options{Snapshots: holder})
+	w := httptest.NewRecorder()
+	p.Serve(w, httptest.NewRequest("GET", "http://svc/", nil), &dataplane.ConnInfo{}, hcm)
+	if w.Code != http.StatusServiceUnavailable || w.Body.String() != "no healthy upstream" {
+		t.Fatalf("got %d %q, want 503 no healthy upstream", w.Code, w.Body.String())
+	}
 }

@@ -22,7 +22,9 @@ var (
 // either way for that long) and request_timeout (the whole request not
 // received in time) on one stream: expiry cancels the stream's context
 // with the cause and unblocks a pending read of the downstream body. Its
-// timers stop, and it touches nothing, once stop returns.
+// timers stop, and it touches nothing, once stop returns. Watches and their
+// timers are pooled: stop returns one to the pool when neither timer can
+// still fire.
 type watch struct {
 	w      http.ResponseWriter
 	cancel context.CancelCauseFunc
@@ -34,10 +36,16 @@ type watch struct {
 
 	// reading is set while the downstream body is being read.
 	reading atomic.Bool
+	// reqArmed: reqT is armed for this stream and was not stopped yet.
+	// (The request body may be read, and requestDone called, by an HTTP/2
+	// transport's goroutine.)
+	reqArmed atomic.Bool
 
 	mu      sync.Mutex
 	stopped bool
 }
+
+var watches sync.Pool
 
 // readingBody says whether the downstream body is still being read.
 func (wt *watch) readingBody(v bool) {
@@ -50,15 +58,33 @@ func newWatch(w http.ResponseWriter, cancel context.CancelCauseFunc, idle, reque
 	if idle <= 0 && request <= 0 {
 		return nil
 	}
-	wt := &watch{w: w, cancel: cancel, start: time.Now(), idle: idle}
-	if idle > 0 {
-		wt.idleT = time.AfterFunc(idle, wt.checkIdle)
+	wt, _ := watches.Get().(*watch)
+	if wt == nil {
+		wt = new(watch)
 	}
+	wt.w, wt.cancel, wt.start, wt.idle = w, cancel, time.Now(), idle
+	wt.last.Store(0)
+	wt.reading.Store(false)
+	wt.stopped = false // no timer armed: no one else looks
+	if idle > 0 {
+		if wt.idleT == nil {
+			wt.idleT = time.AfterFunc(idle, wt.checkIdle)
+		} else {
+			wt.idleT.Reset(idle)
+		}
+	}
+	wt.reqArmed.Store(request > 0)
 	if request > 0 {
-		wt.reqT = time.AfterFunc(request, func() { wt.expire(errRequestTimeout) })
+		if wt.reqT == nil {
+			wt.reqT = time.AfterFunc(request, wt.expireRequest)
+		} else {
+			wt.reqT.Reset(request)
+		}
 	}
 	return wt
 }
+
+func (wt *watch) expireRequest() { wt.expire(errRequestTimeout) }
 
 // touch records activity on the stream.
 func (wt *watch) touch() {
@@ -68,15 +94,18 @@ func (wt *watch) touch() {
 }
 
 func (wt *watch) checkIdle() {
-	quiet := time.Since(wt.start) - time.Duration(wt.last.Load())
-	if quiet < wt.idle {
-		wt.mu.Lock()
-		if !wt.stopped {
-			wt.idleT.Reset(wt.idle - quiet)
-		}
+	wt.mu.Lock()
+	if wt.stopped {
 		wt.mu.Unlock()
 		return
 	}
+	quiet := time.Since(wt.start) - time.Duration(wt.last.Load())
+	if quiet < wt.idle {
+		wt.idleT.Reset(wt.idle - quiet)
+		wt.mu.Unlock()
+		return
+	}
+	wt.mu.Unlock()
 	wt.expire(errStreamIdle)
 }
 
@@ -96,23 +125,40 @@ func (wt *watch) expire(cause error) {
 // requestDone disarms request_timeout: the request is all in, or the
 // response has started.
 func (wt *watch) requestDone() {
-	if wt != nil && wt.reqT != nil {
-		wt.reqT.Stop()
+	if wt != nil && wt.reqArmed.Load() && wt.reqT.Stop() {
+		wt.reqArmed.Store(false)
 	}
 }
 
-// stop disarms both timers for good.
+// stop disarms both timers for good. The watch goes back to the pool when
+// no timer function can run any more; wt must not be used after stop.
 func (wt *watch) stop() {
 	if wt == nil {
 		return
 	}
 	wt.mu.Lock()
+	if wt.stopped {
+		wt.mu.Unlock()
+		return
+	}
 	wt.stopped = true
 	wt.mu.Unlock()
-	if wt.idleT != nil {
-		wt.idleT.Stop()
+	// A timer that Stop finds still armed never runs its function; one
+	// that already fired may be running it, so its watch is not reused.
+	reuse := true
+	if wt.idle > 0 && !wt.idleT.Stop() {
+		reuse = false
 	}
-	wt.requestDone()
+	// (A concurrent requestDone that stopped reqT but has not cleared
+	// reqArmed yet only makes this watch not reused.)
+	if wt.reqArmed.Load() && !wt.reqT.Stop() {
+		reuse = false
+	}
+	wt.reqArmed.Store(false)
+	if reuse {
+		wt.w, wt.cancel = nil, nil
+		watches.Put(wt)
+	}
 }
 
 // activityReader touches the watch on every read (the upstream response

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -488,9 +489,12 @@ func (m *Manager) serveHostProxy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	port := uint32(80)
-	if _, p, err := net.SplitHostPort(r.Host); err == nil {
-		if n, err := strconv.Atoi(p); err == nil {
-			port = uint32(n)
+	// (SplitHostPort's error for a host without a port allocates.)
+	if strings.IndexByte(r.Host, ':') >= 0 {
+		if _, p, err := net.SplitHostPort(r.Host); err == nil {
+			if n, err := strconv.Atoi(p); err == nil {
+				port = uint32(n)
+			}
 		}
 	}
 	l := m.o.Snapshots.Load().ListenerFor("0.0.0.0", port)
