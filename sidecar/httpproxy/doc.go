@@ -17,12 +17,6 @@
 // termination) or UR (stream reset). per_connection_buffer_limit_bytes of
 // the listener bounds the request body buffered for retries and mirrors.
 //
-// A request on a connection of a listener an update replaced (still
-// draining) whose connection manager has an inline route configuration is
-// routed with that configuration, compiled once, rather than 404 NR: the
-// snapshot keys inline route tables by connection manager, and the new
-// snapshot only has the new listener's.
-//
 // The per-request state is pooled (the exchange, and the stream timeout
 // watch with its timers), the copy buffers and common header values
 // shared, so a plain proxied request allocates little beyond what net/http

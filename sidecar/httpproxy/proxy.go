@@ -64,11 +64,6 @@ type Proxy struct {
 	mirrors chan struct{}
 	// mirrorWG tracks mirror goroutines (for tests and drain).
 	mirrorWG sync.WaitGroup
-
-	// draining holds route tables of inline route configurations the
-	// current snapshot no longer has (see drainingTable).
-	drainingMu sync.Mutex
-	draining   map[*xdsresource.HTTPConnectionManager]*router.Table
 }
 
 // New returns a Proxy.
@@ -205,9 +200,6 @@ func (x *exchange) serve() {
 	e.RequestID = rid
 
 	tbl := x.snap.Table(hcm)
-	if tbl == nil && hcm.RouteConfig != nil {
-		tbl = x.p.drainingTable(hcm)
-	}
 	if tbl == nil {
 		x.flag(FlagNoRoute)
 		x.local(http.StatusNotFound, "", nil)
@@ -313,28 +305,6 @@ func (x *exchange) serve() {
 		x.mirror(ra)
 	}
 	x.forward(ctx, ra, &req)
-}
-
-// maxDraining bounds the tables drainingTable keeps.
-const maxDraining = 16
-
-// drainingTable returns the route table of hcm's inline route
-// configuration when the current snapshot does not have it: the request
-// came on a connection of a listener an update replaced, still draining,
-// and is routed with that listener's configuration, as Envoy does. The
-// table is compiled once and kept while few are.
-func (p *Proxy) drainingTable(hcm *xdsresource.HTTPConnectionManager) *router.Table {
-	p.drainingMu.Lock()
-	defer p.drainingMu.Unlock()
-	if t := p.draining[hcm]; t != nil {
-		return t
-	}
-	if p.draining == nil || len(p.draining) >= maxDraining {
-		p.draining = map[*xdsresource.HTTPConnectionManager]*router.Table{}
-	}
-	t := router.NewTable(hcm.RouteConfig)
-	p.draining[hcm] = t
-	return t
 }
 
 func hit(perMillion uint32) bool {

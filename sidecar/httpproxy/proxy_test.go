@@ -184,35 +184,6 @@ func TestRemoveHopHeadersManyOrFew(t *testing.T) {
 		}
 	}
 }
-
-// TestDrainingTable: a connection manager with an inline route
-// configuration that the current snapshot no longer has (its listener was
-// replaced while the connection was kept alive) is still routed, with its
-// own configuration, compiled once.
-func TestDrainingTable(t *testing.T) {
-	rc := &xdsresource.RouteConfiguration{Name: "inbound|8080||", VirtualHosts: []*xdsresource.VirtualHost{{Name: "inbound|http|8080", Domains: []string{"*"}}}}
-	old := &xdsresource.HTTPConnectionManager{RouteConfig: rc}
-	holder := &dataplane.Holder{}
-	holder.Store(dataplane.Empty())
-	p := New(Options{Snapshots: holder})
-	if holder.Load().Table(old) != nil {
-		t.Fatal("the empty snapshot has the table")
-	}
-	tbl := p.drainingTable(old)
-	if tbl == nil || tbl.Config != rc || tbl.VirtualHostFor("any") == nil {
-		t.Fatalf("table %+v", tbl)
-	}
-	if p.drainingTable(old) != tbl {
-		t.Fatal("compiled twice")
-	}
-	for i := 0; i < 2*maxDraining; i++ {
-		p.drainingTable(&xdsresource.HTTPConnectionManager{RouteConfig: rc})
-	}
-	if len(p.draining) > maxDraining {
-		t.Fatalf("%d tables kept", len(p.draining))
-	}
-}
-
 func TestSharedValues(t *testing.T) {
 	for n := 0; n < 12; n++ {
 		if v := attemptValue(n); len(v) != 1 || cap(v) != 1 || v[0] != fmt.Sprint(n) {
