@@ -182,12 +182,14 @@ func TestBookinfo(t *testing.T) {
 					return p.reviewsError
 				})
 				t.Logf("jason with a 7s ratings delay: %s", p)
-				if !p.reviewsError || p.code != 200 || p.seconds < 5.5 || p.seconds > 9.5 {
+				if !p.reviewsError || p.code != 200 || p.seconds < 5.5 || p.seconds > 15 {
 					t.Errorf("jason's page: %s; want the reviews error after about 6 s", p)
 				}
 				for _, p := range bookinfoLoad(t, w, sleep, "", 3) {
-					if p.reviews != "v1" || p.reviewsError || p.seconds > 3 {
-						t.Errorf("a signed-out user's page: %s; want reviews v1 at once", p)
+					// Well under the ~6 s of jason's delayed page (a generous
+					// bound: this machine may be busy).
+					if p.reviews != "v1" || p.reviewsError || p.seconds > 5 {
+						t.Errorf("a signed-out user's page: %s; want reviews v1, without jason's delay", p)
 					}
 				}
 			})
