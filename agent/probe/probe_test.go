@@ -83,16 +83,7 @@ func TestWorkerThresholds(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); w.Run(ctx) }()
-	for _, want := range []bool{true, false, true} {
-		select {
-		case got := <-reports:
-			if got != want {
-				t.Fatalf("report %v, want %v", got, want)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatal("no report")
-		}
-	}
+	expectReports(t, reports, true, false, true)
 	cancel()
 	<-done
 }
@@ -128,16 +119,7 @@ func TestWorkerEarlyAttempts(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); w.Run(ctx) }()
-	for _, want := range []bool{false, true} {
-		select {
-		case got := <-reports:
-			if got != want {
-				t.Fatalf("report %v, want %v", got, want)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatal("no report")
-		}
-	}
+	expectReports(t, reports, false, true)
 	cancel()
 	<-done
 	mu.Lock()
@@ -149,5 +131,20 @@ func TestWorkerEarlyAttempts(t *testing.T) {
 	case r := <-reports:
 		t.Fatalf("extra report %v: early failures must not count", r)
 	default:
+	}
+}
+
+// expectReports waits for a worker's reports, in order.
+func expectReports(t *testing.T, reports <-chan bool, wants ...bool) {
+	t.Helper()
+	for _, want := range wants {
+		select {
+		case got := <-reports:
+			if got != want {
+				t.Fatalf("report %v, want %v", got, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("no report")
+		}
 	}
 }
