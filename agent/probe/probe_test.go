@@ -62,19 +62,7 @@ func TestCheck(t *testing.T) {
 }
 
 func TestWorkerThresholds(t *testing.T) {
-	var mu sync.Mutex
-	results := []bool{true, false, false, false, true} // what the exec probe returns, in turn
-	i := 0
-	exec := func(context.Context, []string) ([]byte, int, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		r := results[min(i, len(results)-1)]
-		i++
-		if r {
-			return nil, 0, nil
-		}
-		return nil, 1, nil
-	}
+	exec := scriptedExec(true, false, false, false, true) // what the exec probe returns, in turn
 	reports := make(chan bool, 10)
 	fast := func(time.Duration) <-chan time.Time { return time.After(time.Millisecond) }
 	w := &Worker{Kind: Readiness, After: fast, Target: Target{Exec: exec},
@@ -93,18 +81,7 @@ func TestWorkerThresholds(t *testing.T) {
 // those early failures count for nothing.
 func TestWorkerEarlyAttempts(t *testing.T) {
 	var mu sync.Mutex
-	results := []bool{false, false, false, true} // scheduled, early, early, early
-	i := 0
-	exec := func(context.Context, []string) ([]byte, int, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		r := results[min(i, len(results)-1)]
-		i++
-		if r {
-			return nil, 0, nil
-		}
-		return nil, 1, nil
-	}
+	exec := scriptedExec(false, false, false, true) // scheduled, early, early, early
 	var waits []time.Duration
 	after := func(d time.Duration) <-chan time.Time {
 		mu.Lock()
@@ -146,5 +123,22 @@ func expectReports(t *testing.T, reports <-chan bool, wants ...bool) {
 		case <-time.After(5 * time.Second):
 			t.Fatal("no report")
 		}
+	}
+}
+
+// scriptedExec is an exec probe target that succeeds or fails in the given
+// order, then keeps the last verdict.
+func scriptedExec(results ...bool) func(context.Context, []string) ([]byte, int, error) {
+	var mu sync.Mutex
+	i := 0
+	return func(context.Context, []string) ([]byte, int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		r := results[min(i, len(results)-1)]
+		i++
+		if r {
+			return nil, 0, nil
+		}
+		return nil, 1, nil
 	}
 }
