@@ -15,10 +15,13 @@ import (
 )
 
 // debounce is how long the view waits after a change for more before it
-// tells its consumers (DNS, xDS): a burst of endpoint updates becomes one
-// rebuild. maxDelay bounds how long a steady stream of changes can defer it.
+// tells its consumers (DNS, xDS): a burst of informer events (one apply of
+// many objects, a controller's writes) becomes one snapshot. It is short
+// on purpose: the xDS server debounces its pushes itself (--push-debounce),
+// and two long debounces in a row would add up on every endpoint change.
+// maxDelay bounds how long a steady stream of changes can defer it.
 const (
-	debounce = 100 * time.Millisecond
+	debounce = 20 * time.Millisecond
 	maxDelay = time.Second
 )
 

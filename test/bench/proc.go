@@ -167,6 +167,26 @@ func (p *proc) memory() (rss, peak int64, err error) {
 	return rss, peak, nil
 }
 
+// private is RssAnon summed over the process and its descendants, in
+// bytes: the memory each copy of the process costs on its own, without the
+// pages of its binary and libraries, which every process running the same
+// file shares through the page cache (a node running fifty sidecars holds
+// weft-proxy's code once).
+func (p *proc) private() (int64, error) {
+	var anon int64
+	for _, pid := range processTree(p.pid()) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if err != nil {
+			if pid == p.pid() {
+				return 0, err
+			}
+			continue
+		}
+		anon += parseStatusKB(b, "RssAnon:") * 1024
+	}
+	return anon, nil
+}
+
 // processTree is pid and every process descending from it, from the
 // parent pid field of /proc/*/stat.
 func processTree(root int) []int {

@@ -317,6 +317,7 @@ const (
 	colCPU     = "CPU per request"
 	colRSS     = "RSS"
 	colPeak    = "peak RSS"
+	colAnon    = "private (anon)"
 )
 
 // benchSidecar measures every single-hop path once: first wrk at 16 and
@@ -329,7 +330,7 @@ func (b *bench) benchSidecar(ctx context.Context, rig *sidecarRig, round int) er
 	m := b.res.matrix(areaSidecar, "Side by side",
 		column{colRate16, "req/s"}, column{colRate64, "req/s"}, column{colRatio64, "×"},
 		column{colP50, "µs"}, column{colP90, "µs"}, column{colP99, "µs"},
-		column{colCPU, "µs"}, column{colRSS, "MB"}, column{colPeak, "MB"})
+		column{colCPU, "µs"}, column{colRSS, "MB"}, column{colPeak, "MB"}, column{colAnon, "MB"})
 	rates := map[string]float64{}
 	for _, s := range rig.subjects {
 		r16, err := runWrk(ctx, 16, sz.wrk16For, s.host, s.url)
@@ -361,6 +362,11 @@ func (b *bench) benchSidecar(ctx context.Context, rig *sidecarRig, round int) er
 			}
 			m.add(s.name, colRSS, float64(rss)/1e6)
 			m.add(s.name, colPeak, float64(peak)/1e6)
+			anon, err := s.p.private()
+			if err != nil {
+				return err
+			}
+			m.add(s.name, colAnon, float64(anon)/1e6)
 		}
 	}
 	lat := map[string]latency{}
@@ -392,6 +398,8 @@ func (b *bench) benchSidecar(ctx context.Context, rig *sidecarRig, round int) er
 	b.res.addAtMost(areaSidecar, "weft-proxy CPU per request (at 64 connections)", "µs", cpu[len(cpu)-1], targetCPUPerRequest)
 	rss := m.values(subjWeft, colRSS)
 	b.res.addAtMost(areaSidecar, fmt.Sprintf("weft-proxy RSS with %d services configured (after the load)", sidecarServices+2), "MB", rss[len(rss)-1], targetRSS)
+	anon := m.values(subjWeft, colAnon)
+	b.res.add(areaSidecar, fmt.Sprintf("weft-proxy private memory (RssAnon, without the shared pages of its binary) with %d services configured", sidecarServices+2), "MB", anon[len(anon)-1])
 	return nil
 }
 
