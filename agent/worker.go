@@ -640,13 +640,15 @@ func (w *podWorker) syncProbes(ctx context.Context, pod *corev1.Pod, obs map[str
 			if p == nil {
 				return
 			}
-			wk := &probe.Worker{Kind: kind, Probe: p, Target: tgt, Gate: gate, Report: func(ok bool, msg string) {
-				report(ok, msg)
-				if !ok {
-					w.a.event(pod, corev1.EventTypeWarning, "Unhealthy", msg)
-				}
-				w.poke()
-			}}
+			wk := &probe.Worker{Kind: kind, Probe: p, Target: tgt, Gate: gate,
+				Report: func(ok bool, msg string) {
+					report(ok, msg)
+					w.poke()
+				},
+				// One Unhealthy event per failed probe, as the kubelet's
+				// prober records them (the event counter aggregates repeats).
+				Failed: func(msg string) { w.a.event(pod, corev1.EventTypeWarning, "Unhealthy", msg) },
+			}
 			w.bg.Add(1)
 			go func() { defer w.bg.Done(); wk.Run(pctx) }()
 		}

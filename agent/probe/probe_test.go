@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -68,12 +69,24 @@ func TestWorkerThresholds(t *testing.T) {
 	w := &Worker{Kind: Readiness, After: fast, Target: Target{Exec: exec},
 		Probe:  &corev1.Probe{ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"x"}}}, FailureThreshold: 2},
 		Report: func(ok bool, _ string) { reports <- ok }}
+	var failed atomic.Int32
+	w.Failed = func(msg string) {
+		if !strings.HasPrefix(msg, "Readiness probe failed: ") {
+			t.Errorf("Failed(%q)", msg)
+		}
+		failed.Add(1)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); w.Run(ctx) }()
 	expectReports(t, reports, true, false, true)
 	cancel()
 	<-done
+	// Every failed probe is told (the kubelet records an event for each),
+	// not only the one that crossed the threshold.
+	if got := failed.Load(); got != 3 {
+		t.Errorf("Failed called %d times, want 3", got)
+	}
 }
 
 // TestWorkerEarlyAttempts: until its first success a readiness probe is

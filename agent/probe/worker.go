@@ -27,6 +27,9 @@ type Worker struct {
 	Gate func() bool
 	// Report is called with each new verdict and, on failure, why.
 	Report func(ok bool, msg string)
+	// Failed, when set, is called after every counted failure, before the
+	// verdict changes (the kubelet records an Unhealthy event for each).
+	Failed func(msg string)
 	// Clock sleeps; nil means real time (tests pass a faster one).
 	After func(time.Duration) <-chan time.Time
 }
@@ -86,6 +89,9 @@ func (w *Worker) Run(ctx context.Context) {
 			successes, failures = successes+1, 0
 		case counted:
 			failures, successes = failures+1, 0
+			if w.Failed != nil {
+				w.Failed(string(w.Kind) + " probe failed: " + msg)
+			}
 		default:
 			return true // an early attempt's failure does not count
 		}

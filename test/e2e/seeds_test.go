@@ -461,11 +461,11 @@ func checkSeedLiveness(t *testing.T, mode string) {
 		{"liveness-http", `Liveness:\s+http-get https://w\.nocs\.cn:443/pi\.php delay=10s timeout=1s period=3s #success=1 #failure=3`,
 			`Unhealthy\s+.*Liveness probe failed: .*w\.nocs\.cn`},
 	} {
-		// The Unhealthy event carries the failure that reached the
-		// threshold: when that probe ran past its 1s timeout (a loaded
-		// machine), it says "timed out", and the reason shows at the
-		// container's next restart — a run lasts 30s + 3 probes of 5s,
-		// plus a back-off of 10s, then 20s.
+		// Every failed probe records an Unhealthy event, as the kubelet
+		// does; a probe that ran past its 1s timeout (a loaded machine)
+		// says "timed out" instead, so the wanted reason may show only at
+		// a later failure — a run lasts 30s + 3 probes of 5s, plus a
+		// back-off of 10s, then 20s.
 		var desc string
 		for deadline := time.Now().Add(150 * time.Second); ; time.Sleep(2 * time.Second) {
 			desc = seedWeftctl(t, w, "", "describe", "pod", tc.pod)
