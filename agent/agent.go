@@ -255,7 +255,7 @@ func (a *Agent) removeOrphans(store cache.Store) {
 		go func() {
 			defer a.wg.Done()
 			w := newPodWorker(a, types.UID(uid))
-			w.terminate(a.ctx, 2*time.Second)
+			w.terminate(a.ctx, 2*time.Second, nil)
 			w.cleanup(a.ctx)
 		}()
 	}

@@ -17,6 +17,7 @@ import (
 
 	"go.uber.org/zap/zaptest"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -466,3 +467,36 @@ func processAlive(pid int) bool {
 }
 
 func (f *fixture) token() string { return f.srv.Token }
+
+// TestTerminatingPodShowsItsContainersStop: while a deleted pod's sidecar
+// drains after its app stopped, the status says so (kubectl shows 1/2
+// Terminating), and nothing is restarted.
+func TestTerminatingPodShowsItsContainersStop(t *testing.T) {
+	t.Parallel()
+	f := start(t)
+	always := corev1.ContainerRestartPolicyAlways
+	proxy := busybox("proxy", "trap 'sleep 2; exit 0' TERM; while true; do sleep 0.1; done")
+	proxy.RestartPolicy = &always
+	p := pod("draining", busybox("app", "trap 'exit 0' TERM; while true; do sleep 0.1; done"))
+	p.Spec.InitContainers = []corev1.Container{proxy}
+	f.create(p)
+	f.waitPod("draining", "Ready", ready)
+	if _, err := f.c.Delete(context.Background(), api.LookupName("pods"), "default", "draining"); err != nil {
+		t.Fatal(err)
+	}
+	got := f.waitPod("draining", "app stopped while the proxy drains", func(p *corev1.Pod) bool {
+		return containerStatus(p, "app").State.Terminated != nil && containerStatus(p, "proxy").State.Running != nil
+	})
+	if ready(got) || containerStatus(got, "app").Ready || got.DeletionTimestamp == nil {
+		t.Fatalf("a terminating pod whose app stopped: %s", statusString(got))
+	}
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		_, err := f.c.Get(context.Background(), api.LookupName("pods"), "default", "draining")
+		if apierrors.IsNotFound(err) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the pod is still there 60s after its deletion (err %v)", err)
+		}
+	}
+}

@@ -39,7 +39,10 @@
 // containers are stopped first and the sidecars after them, in reverse
 // order. A mesh pod's app containers get their SIGTERM MeshTerminationDelay
 // (1s) after the deletion, while the other proxies learn that the pod left
-// the endpoints, so that a rolling update loses no request.
+// the endpoints, so that a rolling update loses no request. The status is
+// posted as the containers stop (a pod whose app stopped while its proxy
+// drains shows 1/2), and a terminating pod restarts nothing. A failed
+// probe records an Unhealthy event each time, as the kubelet's prober.
 //
 // The agent serves logs, exec and resource usage on its own HTTP server
 // (server.go), which weftd's API server proxies to; the Node's status

@@ -141,7 +141,7 @@ func (w *podWorker) run(ctx context.Context) {
 			if pod != nil && pod.DeletionGracePeriodSeconds != nil {
 				grace = time.Duration(*pod.DeletionGracePeriodSeconds) * time.Second
 			}
-			w.terminate(ctx, grace)
+			w.terminate(ctx, grace, nil)
 			w.cleanup(ctx)
 			return
 		}
@@ -179,7 +179,7 @@ func (w *podWorker) sync(ctx context.Context, pod *corev1.Pod) time.Time {
 		if pod.DeletionGracePeriodSeconds != nil {
 			grace = time.Duration(*pod.DeletionGracePeriodSeconds) * time.Second
 		}
-		w.terminate(ctx, grace)
+		w.terminate(ctx, grace, pod)
 		// Every container has stopped: finish the graceful deletion.
 		zero := int64(0)
 		_, err := w.a.cfg.Client.DeleteWith(ctx, api.LookupName("pods"), pod.Namespace, pod.Name, client.DeleteOptions{GracePeriodSeconds: &zero})
@@ -751,7 +751,11 @@ func (w *podWorker) stopContainer(ctx context.Context, pod *corev1.Pod, c *corev
 // get at least two seconds. A mesh pod's app containers are stopped only
 // after MeshTerminationDelay, while the pod leaves the other proxies'
 // endpoints.
-func (w *podWorker) terminate(ctx context.Context, grace time.Duration) {
+//
+// When shown is the terminating pod (it is still in the API), its status
+// is posted as the containers stop, as the kubelet does: `get pods` shows
+// 1/2 Terminating once the app has stopped and the proxy still drains.
+func (w *podWorker) terminate(ctx context.Context, grace time.Duration, shown *corev1.Pod) {
 	pod, _ := w.desired()
 	obs, _ := w.a.rt.Observe(string(w.uid))
 	deadline := time.Now().Add(grace)
@@ -799,8 +803,23 @@ func (w *podWorker) terminate(ctx context.Context, grace time.Duration) {
 	}
 	wg.Wait()
 	for _, name := range sidecars {
+		w.reportStopping(ctx, shown)
 		stop(name, max(time.Until(deadline), 2*time.Second))
 	}
+	w.reportStopping(ctx, shown)
+}
+
+// reportStopping posts the status of a terminating pod whose containers
+// are being stopped.
+func (w *podWorker) reportStopping(ctx context.Context, pod *corev1.Pod) {
+	if pod == nil || ctx.Err() != nil {
+		return
+	}
+	obs, err := w.a.rt.Observe(string(w.uid))
+	if err != nil {
+		return
+	}
+	w.report(ctx, pod, lifecycle.Decide(w.input(pod, obs, time.Now())).Status)
 }
 
 // cleanup removes everything of a deleted pod: processes, cgroups,

@@ -146,7 +146,10 @@ func Decide(in Input) Plan {
 		}
 	}
 
-	d := &decider{in: in, plan: &p, policy: policy, frozen: terminal || fatal != nil}
+	// A terminating pod (deleted, its containers being stopped) starts
+	// and restarts nothing; its stopped containers show as terminated.
+	deleting := pod.DeletionTimestamp != nil
+	d := &decider{in: in, plan: &p, policy: policy, frozen: terminal || fatal != nil || deleting}
 
 	// Sidecars (init containers with restartPolicy Always) that ran stay up
 	// for the pod's life: restarted whatever the pod's restartPolicy, killed
@@ -332,7 +335,7 @@ type decider struct {
 	in     Input
 	plan   *Plan
 	policy corev1.RestartPolicy
-	frozen bool // terminal or failing: start nothing
+	frozen bool // terminal, failing or terminating: start nothing
 }
 
 func (d *decider) start(name string) {

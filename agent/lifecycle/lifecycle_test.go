@@ -39,6 +39,10 @@ func (b *podBuilder) sidecar(names ...string) *podBuilder {
 func (b *podBuilder) policy(p corev1.RestartPolicy) *podBuilder { b.p.Spec.RestartPolicy = p; return b }
 func (b *podBuilder) phase(p corev1.PodPhase) *podBuilder       { b.p.Status.Phase = p; return b }
 func (b *podBuilder) obj() *corev1.Pod                          { return b.p }
+func (b *podBuilder) deleting() *podBuilder {
+	b.p.DeletionTimestamp = &metav1.Time{Time: t0}
+	return b
+}
 
 func running(attempt int, ready bool) Container {
 	return Container{Runs: true, Attempt: attempt, Running: true, StartedAt: t0.Add(-time.Minute), Ready: ready, Started: true}
@@ -127,6 +131,12 @@ func TestDecide(t *testing.T) {
 			containers: map[string]Container{"i1": exited(0, 1, t0)}, now: t0.Add(time.Second),
 			wantStart: []string{"i1"}, wantPhase: corev1.PodPending, wantBackoff: map[string]time.Duration{"i1": 10 * time.Second},
 			wantInit: corev1.ConditionFalse, wantReady: corev1.ConditionFalse,
+		},
+		{
+			name: "a terminating pod restarts nothing: its stopped app shows terminated while the sidecar drains", pod: pod().sidecar("proxy").app("a").deleting().obj(),
+			containers: map[string]Container{"proxy": running(0, true), "a": exited(0, 143, t0)}, now: t0.Add(time.Second),
+			wantPhase: corev1.PodRunning, wantStates: map[string]string{"proxy": "Running", "a": "Terminated:Error"},
+			wantInit: corev1.ConditionTrue, wantReady: corev1.ConditionFalse,
 		},
 		{
 			name: "a sidecar starts first, alone", pod: pod().sidecar("proxy").init("i1").app("a").obj(),
