@@ -63,6 +63,7 @@ func run() int {
 	cpu := flag.String("cpu", "", "CPU capacity to report (default: the host's)")
 	mem := flag.String("memory", "", "memory capacity to report (default: the host's)")
 	labels := flag.String("node-labels", "", "extra node labels, k=v,k=v")
+	flag.DurationVar(&cfg.StatsPeriod, "stats-period", 10*time.Second, "how often pods' CPU and memory are sampled (the HPA's metrics)")
 	heartbeat := flag.Duration("heartbeat", 10*time.Second, "how often the node's status is posted")
 	debug := flag.Bool("debug", false, "log at debug level")
 	flag.Parse()

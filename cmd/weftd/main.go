@@ -38,6 +38,7 @@ func main() {
 	flag.StringVar(&acfg.Bridge, "bridge", "weft0", "netns mode: the node's bridge (one per node on a machine)")
 	flag.StringVar(&acfg.ClusterCIDR, "cluster-cidr", "", "netns mode: the range holding every node's pod CIDR; traffic leaving it is masqueraded (default: the pod CIDR's /16)")
 	flag.StringVar(&acfg.Images, "images", "", "an extra image catalogue file for the local agent")
+	flag.DurationVar(&acfg.StatsPeriod, "stats-period", 10*time.Second, "how often the local agent samples pods' CPU and memory (the HPA's metrics)")
 	flag.StringVar(&acfg.ListenAddr, "agent-addr", "", "address of the local agent's server for logs, exec and stats (default NODE-IP:10250; port 0 picks one)")
 	flag.StringVar(&cfg.DataDir, "data-dir", ".weft", "directory for the store, tokens and the client config")
 	flag.StringVar(&cfg.APIAddr, "api-addr", "127.0.0.1:7780", "address of the API (HTTP); port 0 picks a free one")

@@ -231,7 +231,7 @@ func TestExamples(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			ip := examplesNodeIPs[mode]
-			w := startWeftd(t, t.TempDir(), "--network", mode, "--node-ip", ip, "--agent-addr", ip+":0", "--hpa-downscale-stabilization", "15s")
+			w := startWeftd(t, t.TempDir(), "--network", mode, "--node-ip", ip, "--agent-addr", ip+":0", "--stats-period", "5s", "--hpa-downscale-stabilization", "15s")
 			// Everything at once, as four users of one cluster would: the
 			// liveness probes start counting now.
 			applyExample(t, w, "liveness/", "rolling-update/", "retries/", "hpa/")

@@ -329,7 +329,7 @@ func TestSeedHPA(t *testing.T) {
 }
 
 func checkSeedHPA(t *testing.T, mode string) {
-	w := startSeedWeftd(t, seedNodeIPs["hpa-"+mode], "--network", mode, "--hpa-sync-period", "2s", "--hpa-downscale-stabilization", "10s")
+	w := startSeedWeftd(t, seedNodeIPs["hpa-"+mode], "--network", mode, "--hpa-sync-period", "2s", "--stats-period", "2s", "--hpa-downscale-stabilization", "10s")
 	c := w.client(t)
 	applyFile(t, w, "seeds/04-test-scale-hpa.yaml")
 	sel := "app=test-scale-deployment"
