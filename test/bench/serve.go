@@ -200,11 +200,16 @@ func serveRevproxy(ctx context.Context, addr, upstream string) error {
 //
 //	vs W      push the mesh with the VirtualServices' weight W (a route change)
 //	ep G      push the mesh with endpoint generation G (one endpoint's address changes)
+//	prep CMD  build the mesh of vs W or ep G, answer "prepared", push nothing
+//	push      push the prepared mesh
 //	proxies   answer "proxies N": the proxies connected
 //
 // Each push answers "pushed" once Push has returned (it returns at once;
-// the server recomputes after the debounce). The first push is the
-// initial configuration. End of input stops the server. Commands are
+// the server recomputes after the debounce). prep lets the harness time a
+// change from its push, not from the harness's building 1,000 services'
+// objects anew (tens of milliseconds, which weftd does not spend: its
+// informers hand it the objects). The first push is the initial
+// configuration. End of input stops the server. Commands are
 // read only when the harness started the server (commands). With
 // sidecarBackend set it serves the sidecar comparison's mesh at once
 // (sidecarMesh), for reproducing that comparison by hand.
@@ -230,6 +235,7 @@ func serveXDS(ctx context.Context, addr string, services, endpoints int, debounc
 		}
 		defer cancel() // standard input closed: the harness is gone
 		sc := bufio.NewScanner(os.Stdin)
+		var prepared *xds.Mesh
 		for sc.Scan() {
 			f := strings.Fields(sc.Text())
 			if len(f) == 0 {
@@ -239,14 +245,27 @@ func serveXDS(ctx context.Context, addr string, services, endpoints int, debounc
 			if len(f) > 1 {
 				arg, _ = strconv.Atoi(f[1])
 			}
+			prep := f[0] == "prep" && len(f) == 3
+			if prep {
+				f = f[1:]
+				arg, _ = strconv.Atoi(f[1])
+			}
 			switch f[0] {
-			case "vs":
-				spec.weight = int32(arg)
-				srv.Push(spec.mesh())
+			case "vs", "ep":
+				if f[0] == "vs" {
+					spec.weight = int32(arg)
+				} else {
+					spec.generation = arg
+				}
+				prepared = spec.mesh()
+				if prep {
+					fmt.Println("prepared")
+					continue
+				}
+				srv.Push(prepared)
 				fmt.Println("pushed")
-			case "ep":
-				spec.generation = arg
-				srv.Push(spec.mesh())
+			case "push":
+				srv.Push(prepared)
 				fmt.Println("pushed")
 			case "proxies":
 				fmt.Printf("proxies %d\n", len(srv.Status()))

@@ -309,11 +309,14 @@ func (b *bench) runXDS(ctx context.Context) error {
 // waits until every client has ACKed a new version of t. It returns each
 // client's latency and the slowest, in milliseconds.
 func timeChange(ctx context.Context, srv *proc, clients []*adsClient, t int, cmd string) ([]float64, float64, error) {
+	if _, err := srv.command(ctx, "prep "+cmd); err != nil {
+		return nil, 0, err
+	}
 	for _, c := range clients {
 		c.markType(t)
 	}
 	t0 := time.Now()
-	if _, err := srv.command(ctx, cmd); err != nil {
+	if _, err := srv.command(ctx, "push"); err != nil {
 		return nil, 0, err
 	}
 	if err := awaitAll(ctx, clients, 2*time.Minute, func(c *adsClient) (bool, error) {
