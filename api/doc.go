@@ -17,6 +17,10 @@
 //   - defaults.go: Kubernetes' defaulting. validation*.go: Kubernetes'
 //     validation (Validate, ValidateUpdate) with field paths, and warnings
 //     for fields Weft accepts but does not act on yet (support.go).
+//   - mesh.go, proxyconfig.go: the sidecar's switches — injection labels
+//     and annotations, and a pod's proxy.istio.io/config (a ProxyConfig,
+//     checked against its descriptor; Istio pod annotations and ProxyConfig
+//     fields Weft does not act on are warned about).
 //   - hpa_convert.go: autoscaling/v1 ⇄ v2 (HPAs are stored as v2).
 //
 // Istio VirtualService/DestinationRule semantics live in package policies.

@@ -115,6 +115,7 @@ func objectWarnings(obj runtime.Object) []string {
 		warns = append(warns, podSpecWarnings(ps.spec, ps.path)...)
 		if ps.actedOn {
 			warns = append(warns, unsupportedInPodSpec(ps.spec, ps.path)...)
+			warns = append(warns, meshAnnotationWarnings(ps.annotations, ps.annotationsPath)...)
 		}
 	}
 	switch o := obj.(type) {
@@ -136,30 +137,36 @@ type podSpecAt struct {
 	spec    *corev1.PodSpec
 	path    *field.Path
 	actedOn bool // false for kinds Weft stores without acting on them
+	// annotations are the pod's (or template's), at annotationsPath.
+	annotations     map[string]string
+	annotationsPath *field.Path
 }
 
 // podSpecsOf returns the pod specs an object holds, with their paths.
 func podSpecsOf(obj runtime.Object) []podSpecAt {
-	template := field.NewPath("spec", "template", "spec")
+	tmpl := func(t *corev1.PodTemplateSpec, base *field.Path, actedOn bool) []podSpecAt {
+		return []podSpecAt{{&t.Spec, base.Child("spec"), actedOn, t.Annotations, base.Child("metadata", "annotations")}}
+	}
+	template := field.NewPath("spec", "template")
 	switch o := obj.(type) {
 	case *corev1.Pod:
-		return []podSpecAt{{&o.Spec, field.NewPath("spec"), true}}
+		return []podSpecAt{{&o.Spec, field.NewPath("spec"), true, o.Annotations, field.NewPath("metadata", "annotations")}}
 	case *corev1.ReplicationController:
 		if o.Spec.Template != nil {
-			return []podSpecAt{{&o.Spec.Template.Spec, template, true}}
+			return tmpl(o.Spec.Template, template, true)
 		}
 	case *appsv1.Deployment:
-		return []podSpecAt{{&o.Spec.Template.Spec, template, true}}
+		return tmpl(&o.Spec.Template, template, true)
 	case *appsv1.ReplicaSet:
-		return []podSpecAt{{&o.Spec.Template.Spec, template, true}}
+		return tmpl(&o.Spec.Template, template, true)
 	case *appsv1.StatefulSet:
-		return []podSpecAt{{&o.Spec.Template.Spec, template, false}}
+		return tmpl(&o.Spec.Template, template, false)
 	case *appsv1.DaemonSet:
-		return []podSpecAt{{&o.Spec.Template.Spec, template, false}}
+		return tmpl(&o.Spec.Template, template, false)
 	case *batchv1.Job:
-		return []podSpecAt{{&o.Spec.Template.Spec, template, false}}
+		return tmpl(&o.Spec.Template, template, false)
 	case *batchv1.CronJob:
-		return []podSpecAt{{&o.Spec.JobTemplate.Spec.Template.Spec, field.NewPath("spec", "jobTemplate", "spec", "template", "spec"), false}}
+		return tmpl(&o.Spec.JobTemplate.Spec.Template, field.NewPath("spec", "jobTemplate", "spec", "template"), false)
 	}
 	return nil
 }

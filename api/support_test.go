@@ -3,6 +3,7 @@ package api
 import (
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -100,6 +101,20 @@ func TestWarnings(t *testing.T) {
 			"spec.scaleTargetRef.kind: StatefulSet accepted but not scaled: Weft's autoscaler scales Deployment, ReplicaSet, ReplicationController",
 			"spec.metrics[0].type: Pods accepted but never measured: Weft has no custom or external metrics API, only pod CPU and memory",
 		}},
+		{"istio annotations", makeDeployment().spec(func(d *appsv1.DeploymentSpec) {
+			d.Template.Annotations = map[string]string{
+				"sidecar.istio.io/inject":        "true",
+				"sidecar.istio.io/proxyCPU":      "100m",
+				"sidecar.istio.io/nativeSidecar": "false",
+				"example.com/other":              "x",
+				"proxy.istio.io/config":          "terminationDrainDuration: 20s\nconcurrency: 2\nholdApplicationUntilProxyStarts: false\n",
+			}
+		}).obj(), []string{
+			"spec.template.metadata.annotations[sidecar.istio.io/proxyCPU]: Istio's annotation is accepted but not acted on by Weft",
+			`spec.template.metadata.annotations[sidecar.istio.io/nativeSidecar]: "false" is not acted on: Weft always injects weft-proxy as a native sidecar (an init container with restartPolicy Always)`,
+			"spec.template.metadata.annotations[proxy.istio.io/config].concurrency: accepted but not acted on by Weft (it acts on terminationDrainDuration)",
+			"spec.template.metadata.annotations[proxy.istio.io/config].holdApplicationUntilProxyStarts: false is not acted on: the app always starts after its native sidecar is ready",
+		}},
 		// Upstream's own warnings.
 		{"pod name that is not a DNS label", makePod().name("web.v1").obj(),
 			[]string{"metadata.name: this is used in the Pod's hostname, which can result in surprising behavior; a DNS label is recommended: [must not contain dots]"}},
@@ -154,5 +169,42 @@ func TestWarningsTables(t *testing.T) {
 		if f.used(makeService().obj()) {
 			t.Errorf("service entry %q fires on a plain service", f.path)
 		}
+	}
+}
+
+func TestProxyConfigAnnotation(t *testing.T) {
+	withConfig := func(v string) *corev1.Pod {
+		return makePod().with(func(p *corev1.Pod) { p.Annotations = map[string]string{AnnotationProxyConfig: v} }).obj()
+	}
+	for _, tc := range []struct {
+		config  string
+		wantErr string // in the error of metadata.annotations[proxy.istio.io/config]
+		drain   time.Duration
+	}{
+		{"terminationDrainDuration: 20s", "", 20 * time.Second},
+		{`{"terminationDrainDuration": "1.5s"}`, "", 1500 * time.Millisecond},
+		{"terminationDrainDuration: 3m", "", 3 * time.Minute},
+		{"concurrency: 2", "", DefaultDrainDuration},
+		{"terminationDrainDuration: forever", `terminationDrainDuration: Invalid value: "forever": not a duration`, DefaultDrainDuration},
+		{"terminationDrainDurations: 5s", "terminationDrainDurations: unknown field", DefaultDrainDuration},
+		{"terminationDrainDuration: -5s", "must not be negative", DefaultDrainDuration},
+		{"- a\n- b", "must be a ProxyConfig object", DefaultDrainDuration},
+		{"{", "not YAML or JSON", DefaultDrainDuration},
+	} {
+		t.Run(tc.config, func(t *testing.T) {
+			pod := withConfig(tc.config)
+			Default(pod)
+			errs, _ := Validate(pod)
+			got := errorLines(errs)
+			switch {
+			case tc.wantErr == "" && len(errs) > 0:
+				t.Fatalf("unexpected errors:\n%s", got)
+			case tc.wantErr != "" && (len(errs) != 1 || errs[0].Field != "metadata.annotations[proxy.istio.io/config]" || !strings.Contains(got, tc.wantErr)):
+				t.Fatalf("errors:\n%s\nwant one on metadata.annotations[proxy.istio.io/config] containing %q", got, tc.wantErr)
+			}
+			if got := DrainDurationOf(pod.Annotations); got != tc.drain {
+				t.Errorf("DrainDurationOf = %s, want %s", got, tc.drain)
+			}
+		})
 	}
 }

@@ -20,6 +20,7 @@ import (
 
 func validatePod(pod *corev1.Pod) field.ErrorList {
 	errs := validateMeta(&pod.ObjectMeta, true, nameIsDNSSubdomain)
+	errs = append(errs, validateProxyConfigAnnotation(pod.Annotations, field.NewPath("metadata", "annotations"))...)
 	errs = append(errs, validatePodSpec(&pod.Spec, field.NewPath("spec"))...)
 	return errs
 }
@@ -29,6 +30,7 @@ func validatePod(pod *corev1.Pod) field.ErrorList {
 func validatePodTemplate(t *corev1.PodTemplateSpec, path *field.Path) field.ErrorList {
 	errs := metav1validation.ValidateLabels(t.Labels, path.Child("metadata", "labels"))
 	errs = append(errs, apivalidation.ValidateAnnotations(t.Annotations, path.Child("metadata", "annotations"))...)
+	errs = append(errs, validateProxyConfigAnnotation(t.Annotations, path.Child("metadata", "annotations"))...)
 	errs = append(errs, validatePodSpec(&t.Spec, path.Child("spec"))...)
 	if len(t.Spec.EphemeralContainers) > 0 {
 		errs = append(errs, field.Forbidden(path.Child("spec", "ephemeralContainers"), "ephemeral containers not allowed in pod template"))

@@ -12,4 +12,10 @@
 // always on); on deletion it stops the app containers first and the proxy
 // after them; and a pod whose app containers completed (a Job's) stops its
 // proxy and completes.
+//
+// A pod's proxy.istio.io/config annotation is read as Istio reads it (a
+// ProxyConfig): terminationDrainDuration becomes the proxy's drain on
+// shutdown (--drain-time; Istio's default, 5s, otherwise). The API warns
+// on apply about the fields and the other Istio pod annotations Weft does
+// not act on, and rejects an annotation that is not a ProxyConfig.
 package inject

@@ -86,7 +86,7 @@ func Into(meta *metav1.ObjectMeta, spec *corev1.PodSpec, cfg Config) {
 	// A native sidecar (Istio's ENABLE_NATIVE_SIDECARS): first of the init
 	// containers, so that the proxy is up before the user's init containers
 	// and app containers start, and stops after them.
-	spec.InitContainers = append([]corev1.Container{Container(cfg, meta.Labels)}, spec.InitContainers...)
+	spec.InitContainers = append([]corev1.Container{Container(cfg, meta)}, spec.InitContainers...)
 	if meta.Annotations == nil {
 		meta.Annotations = map[string]string{}
 	}
@@ -108,26 +108,32 @@ func image(cfg Config) string {
 //
 // The pod's labels at injection go in ISTIO_METAJSON_LABELS, as Istio's
 // injector wrote them: the proxy's identity for metrics (source_app,
-// source_version, ...) and its node metadata LABELS.
-func Container(cfg Config, labels map[string]string) corev1.Container {
+// source_version, ...) and its node metadata LABELS. A
+// terminationDrainDuration in the pod's proxy.istio.io/config annotation
+// becomes the proxy's --drain-time.
+func Container(cfg Config, meta *metav1.ObjectMeta) corev1.Container {
+	args := []string{
+		"--mode=sidecar",
+		"--xds-addr=$(WEFT_XDS_ADDR)",
+		"--pod-ip=$(POD_IP)",
+		"--node-id=sidecar~$(POD_IP)~$(POD_NAME).$(POD_NAMESPACE)~$(POD_NAMESPACE).svc.cluster.local",
+	}
+	if pc, err := api.ProxyConfigOf(meta.Annotations); err == nil && pc.GetTerminationDrainDuration() != nil {
+		args = append(args, "--drain-time="+api.DrainDurationOf(meta.Annotations).String())
+	}
 	fieldEnv := func(name, path string) corev1.EnvVar {
 		return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: path}}}
 	}
 	return corev1.Container{
 		Name:  ContainerName,
 		Image: image(cfg),
-		Args: []string{
-			"--mode=sidecar",
-			"--xds-addr=$(WEFT_XDS_ADDR)",
-			"--pod-ip=$(POD_IP)",
-			"--node-id=sidecar~$(POD_IP)~$(POD_NAME).$(POD_NAMESPACE)~$(POD_NAMESPACE).svc.cluster.local",
-		},
+		Args:  args,
 		Env: []corev1.EnvVar{
 			fieldEnv("POD_NAME", "metadata.name"),
 			fieldEnv("POD_NAMESPACE", "metadata.namespace"),
 			fieldEnv("POD_IP", "status.podIP"),
 			fieldEnv("SERVICE_ACCOUNT", "spec.serviceAccountName"),
-			{Name: EnvLabels, Value: labelsJSON(labels)},
+			{Name: EnvLabels, Value: labelsJSON(meta.Labels)},
 		},
 		Ports:         []corev1.ContainerPort{{Name: "http-envoy-prom", ContainerPort: PortMetrics, Protocol: corev1.ProtocolTCP}},
 		RestartPolicy: new(corev1.ContainerRestartPolicyAlways),

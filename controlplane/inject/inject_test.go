@@ -2,6 +2,7 @@ package inject
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -71,5 +72,29 @@ func TestAdmitInjectsOnceOnCreate(t *testing.T) {
 	upd := pod(nil, nil)
 	if _, err := p.Admit(context.Background(), upd, po); err != nil || len(upd.Spec.InitContainers) != 0 {
 		t.Fatalf("an update was injected: %v %d", err, len(upd.Spec.InitContainers))
+	}
+}
+
+// TestDrainTimeFromProxyConfig: terminationDrainDuration in the pod's
+// proxy.istio.io/config becomes weft-proxy's --drain-time; without it the
+// proxy keeps its default (Istio's 5s).
+func TestDrainTimeFromProxyConfig(t *testing.T) {
+	drainArg := func(annotations map[string]string) string {
+		c := Container(Config{}, &metav1.ObjectMeta{Annotations: annotations})
+		for _, a := range c.Args {
+			if strings.HasPrefix(a, "--drain-time=") {
+				return a
+			}
+		}
+		return ""
+	}
+	if got := drainArg(map[string]string{"proxy.istio.io/config": "terminationDrainDuration: 20s\n"}); got != "--drain-time=20s" {
+		t.Errorf("with terminationDrainDuration 20s: %q", got)
+	}
+	if got := drainArg(map[string]string{"proxy.istio.io/config": "concurrency: 2\n"}); got != "" {
+		t.Errorf("without terminationDrainDuration: %q", got)
+	}
+	if got := drainArg(nil); got != "" {
+		t.Errorf("without the annotation: %q", got)
 	}
 }
