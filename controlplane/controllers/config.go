@@ -58,6 +58,10 @@ type Config struct {
 	// GCResyncPeriod is how often the garbage collector re-checks every
 	// object with owners, besides reacting to deletions (1m).
 	GCResyncPeriod time.Duration
+	// PodGCPeriod is how often pods bound to missing nodes are looked for
+	// (20s); PodGCQuarantine how long a node must stay missing before its
+	// pods are deleted (40s).
+	PodGCPeriod, PodGCQuarantine time.Duration
 }
 
 // Controller names, for Config.Controllers.
@@ -69,11 +73,12 @@ const (
 	NodeLifecycleName         = "nodelifecycle"
 	GarbageCollectorName      = "garbagecollector"
 	EndpointsName             = "endpoints"
+	PodGCName                 = "podgc"
 )
 
 // Names lists every controller Run can start.
 func Names() []string {
-	return []string{ReplicaSetName, ReplicationControllerName, DeploymentName, HPAName, NodeLifecycleName, GarbageCollectorName, EndpointsName}
+	return []string{ReplicaSetName, ReplicationControllerName, DeploymentName, HPAName, NodeLifecycleName, GarbageCollectorName, EndpointsName, PodGCName}
 }
 
 func (c Config) withDefaults() Config {
@@ -100,6 +105,8 @@ func (c Config) withDefaults() Config {
 	def(&c.HPAInitialReadinessDelay, 30*time.Second)
 	def(&c.EndpointsBatchPeriod, 100*time.Millisecond)
 	def(&c.GCResyncPeriod, time.Minute)
+	def(&c.PodGCPeriod, 20*time.Second)
+	def(&c.PodGCQuarantine, 40*time.Second)
 	if c.HPATolerance <= 0 {
 		c.HPATolerance = 0.1
 	}

@@ -19,6 +19,9 @@
 //     get the unreachable taints, and lose their pods after the eviction
 //     timeout;
 //   - gc.go: background garbage collection through ownerReferences;
+//   - podgc.go: pods bound to a node that no longer exists are failed and
+//     deleted after a quarantine (40s), as upstream's PodGC does, so that
+//     their controllers replace them;
 //   - endpoints.go: Service selector × pods → Endpoints and EndpointSlices.
 //
 // Every decision and failure is recorded as a core/v1 Event (events.go).

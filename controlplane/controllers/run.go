@@ -97,6 +97,9 @@ func Run(ctx context.Context, cfg Config) error {
 		loops = append(loops, n.loop)
 		tickers = append(tickers, n.tick)
 	}
+	if cfg.enabled(PodGCName) {
+		tickers = append(tickers, newPodGCController(cfg, inf, rec).tick)
+	}
 	if cfg.enabled(EndpointsName) {
 		loops = append(loops, newEndpointsController(cfg, inf, rec).loop)
 	}
