@@ -76,6 +76,7 @@ type service struct {
 	name, ns, fqdn string
 	clusterIP      string // "" when headless
 	nodePortType   bool   // NodePort or LoadBalancer
+	loadBalancer   bool   // LoadBalancer: served on the node's IP at its own ports too
 	selector       map[string]string
 	ports          []servicePort
 }
@@ -228,6 +229,7 @@ func (idx *index) newService(s *corev1.Service, ep *corev1.Endpoints) *service {
 		ns:           nsOrDefault(s.Namespace),
 		selector:     s.Spec.Selector,
 		nodePortType: s.Spec.Type == corev1.ServiceTypeNodePort || s.Spec.Type == corev1.ServiceTypeLoadBalancer,
+		loadBalancer: s.Spec.Type == corev1.ServiceTypeLoadBalancer,
 	}
 	svc.fqdn = svc.name + "." + svc.ns + ".svc." + idx.domain
 	if ip := s.Spec.ClusterIP; ip != "" && ip != corev1.ClusterIPNone {

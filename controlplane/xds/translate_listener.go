@@ -510,7 +510,10 @@ func (t *translator) apiListeners() {
 // nodePortListeners gives the node proxy one bound L4 listener
 // "<nodeIP>_<nodePort>" per port of each NodePort and LoadBalancer
 // service, forwarding to the service's cluster like kube-proxy would
-// (VirtualServices for the mesh do not apply, as in Istio).
+// (VirtualServices for the mesh do not apply, as in Istio). A
+// LoadBalancer service is also served at "<nodeIP>_<port>": the agent
+// publishes the node's IP as the service's load-balancer ingress, so its
+// EXTERNAL-IP:PORT answers, as with k3s' ServiceLB.
 func (t *translator) nodePortListeners() {
 	ip := t.p.IP
 	if ip == "" {
@@ -522,23 +525,30 @@ func (t *translator) nodePortListeners() {
 		}
 		for i := range s.ports {
 			sp := &s.ports[i]
-			if sp.nodePort == 0 {
-				continue
+			if sp.nodePort != 0 {
+				t.nodeListener(s, sp, ip, sp.nodePort, "node port")
 			}
-			name := ListenerName(ip, sp.nodePort)
-			if _, taken := t.listeners[name]; taken {
-				t.warn("Service "+key(s.ns, s.name), "node port %d is already used by another service", sp.nodePort)
-				continue
-			}
-			cluster := t.outboundCluster(s, sp, "")
-			t.listeners[name] = &listenerv3.Listener{
-				Name:             name,
-				Address:          socketAddress(ip, sp.nodePort),
-				TrafficDirection: corev3.TrafficDirection_INBOUND,
-				FilterChains: []*listenerv3.FilterChain{{
-					Filters: []*listenerv3.Filter{t.tcpProxy(cluster, tcpTarget{{name: cluster}})},
-				}},
+			if s.loadBalancer {
+				t.nodeListener(s, sp, ip, sp.port, "load-balancer port")
 			}
 		}
+	}
+}
+
+// nodeListener binds ip:port on the node proxy to a service port's cluster.
+func (t *translator) nodeListener(s *service, sp *servicePort, ip string, port uint32, what string) {
+	name := ListenerName(ip, port)
+	if _, taken := t.listeners[name]; taken {
+		t.warn("Service "+key(s.ns, s.name), "%s %d is already used on the node by another service", what, port)
+		return
+	}
+	cluster := t.outboundCluster(s, sp, "")
+	t.listeners[name] = &listenerv3.Listener{
+		Name:             name,
+		Address:          socketAddress(ip, port),
+		TrafficDirection: corev3.TrafficDirection_INBOUND,
+		FilterChains: []*listenerv3.FilterChain{{
+			Filters: []*listenerv3.Filter{t.tcpProxy(cluster, tcpTarget{{name: cluster}})},
+		}},
 	}
 }

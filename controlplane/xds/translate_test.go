@@ -790,3 +790,58 @@ spec:
 		t.Errorf("http_proxy route: %v", res.Routes[0])
 	}
 }
+
+// TestGatewayNodeListeners: the node proxy serves every NodePort and
+// LoadBalancer service on its node ports, and a LoadBalancer service on
+// its own ports too (the node's IP is its EXTERNAL-IP).
+func TestGatewayNodeListeners(t *testing.T) {
+	m := meshOf(t, `
+apiVersion: v1
+kind: Service
+metadata: {name: np}
+spec:
+  type: NodePort
+  selector: {app: web}
+  ports: [{name: http, port: 8080, targetPort: 8080, nodePort: 30080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: lb}
+spec:
+  type: LoadBalancer
+  selector: {app: web}
+  ports: [{name: http, port: 8081, targetPort: 8080, nodePort: 30081}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: lz-clash}
+spec:
+  type: LoadBalancer
+  selector: {app: web}
+  ports: [{name: http, port: 8081, targetPort: 8080, nodePort: 30082}]
+`)
+	gw := Proxy{ID: "router~127.0.0.9~gw.weft-system~weft-system.svc.cluster.local", Type: Gateway, IP: "127.0.0.9", Name: "gw", Namespace: "weft-system"}
+	res, w := translateFor(t, m, gw)
+	got := map[string]string{}
+	for _, l := range res.Listeners {
+		tp := &tcpv3.TcpProxy{}
+		for _, f := range l.GetFilterChains()[0].GetFilters() {
+			_ = f.GetTypedConfig().UnmarshalTo(tp)
+		}
+		got[l.GetName()] = tp.GetCluster()
+	}
+	want := map[string]string{
+		"127.0.0.9_30080": "outbound|8080||np.default.svc.cluster.local",
+		"127.0.0.9_30081": "outbound|8081||lb.default.svc.cluster.local",
+		"127.0.0.9_8081":  "outbound|8081||lb.default.svc.cluster.local",
+		"127.0.0.9_30082": "outbound|8081||lz-clash.default.svc.cluster.local",
+	}
+	for name, cluster := range want {
+		if got[name] != cluster {
+			t.Errorf("listener %s: cluster %q, want %q (all: %v)", name, got[name], cluster, got)
+		}
+	}
+	if !hasWarning(w, "load-balancer port 8081 is already used on the node by another service") {
+		t.Errorf("no warning about the clash: %v", w)
+	}
+}

@@ -21,7 +21,7 @@ var gatewayNodeIPs = map[string]string{"host": "127.0.0.41", "netns": "127.0.0.4
 // TestNodeGateway is seed 02 (and 03's LoadBalancer) from outside the mesh: the node's
 // gateway proxy answers on the node IP at the NodePort service's nodePort
 // (30044) and at a LoadBalancer service's, which gets the node IP as its
-// ingress. Then, for a sidecar pod, proxy-config shows what its proxy
+// ingress and answers there at its own port too. Then, for a sidecar pod, proxy-config shows what its proxy
 // holds, and apply --wait returns only once the proxies have ACKed the
 // change: the new subsets are in the sidecar's clusters right after.
 func TestNodeGateway(t *testing.T) {
@@ -61,7 +61,7 @@ func TestNodeGateway(t *testing.T) {
 
 			// Seed 03's LoadBalancer (whose port the seed leaves out, which
 			// Kubernetes rejects too): it gets the node IP as its ingress
-			// and answers at its nodePort.
+			// and answers at its nodePort and at the ingress IP's port 80.
 			lb := "apiVersion: v1\nkind: Service\nmetadata: {name: nginx}\nspec:\n  type: LoadBalancer\n" +
 				"  ports: [{name: http, port: 80, targetPort: 80, protocol: TCP}]\n  selector: {app: test-web-deployment}\n"
 			if out, errOut, code := w.weftctl(t, lb, "apply", "-f", "-"); code != 0 {
@@ -84,6 +84,12 @@ func TestNodeGateway(t *testing.T) {
 			lbURL := fmt.Sprintf("http://%s:%d/", ip, svc.Spec.Ports[0].NodePort)
 			waitFor(t, 120*time.Second, "the LoadBalancer answering on "+lbURL, func() bool {
 				code, server = get(lbURL)
+				return code == http.StatusOK && strings.HasPrefix(server, "nginx/")
+			})
+			// And at EXTERNAL-IP:PORT, as a load balancer would.
+			extURL := fmt.Sprintf("http://%s:%d/", ip, svc.Spec.Ports[0].Port)
+			waitFor(t, 60*time.Second, "the LoadBalancer answering on its external IP at "+extURL, func() bool {
+				code, server = get(extURL)
 				return code == http.StatusOK && strings.HasPrefix(server, "nginx/")
 			})
 			if out, _, _ := w.weftctl(t, "", "get", "svc", "nginx"); !strings.Contains(out, ip) {
