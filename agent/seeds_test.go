@@ -82,7 +82,7 @@ func TestSeedPods(t *testing.T) {
 	never.Spec.Containers[0].Args = []string{"1"}
 	for _, p := range pods {
 		for i := range p.Spec.Containers {
-			p.Spec.Containers[i].Ports = nil // hostPorts come with the mesh issue
+			p.Spec.Containers[i].Ports = nil // the node gateway serves hostPorts; none runs here
 			p.Spec.Containers[i].Ports = append(p.Spec.Containers[i].Ports, corev1.ContainerPort{ContainerPort: 80})
 		}
 		if p.Name == "oldboyedu-linux" {

@@ -74,12 +74,12 @@ var unsupportedContainerFields = []unsupportedField[*corev1.Container]{
 	}, notEnforced},
 	{"ports[*].hostPort", func(c *corev1.Container) bool {
 		for _, p := range c.Ports {
-			if p.HostPort != 0 {
+			if p.HostPort != 0 && p.Protocol != "" && p.Protocol != corev1.ProtocolTCP {
 				return true
 			}
 		}
 		return false
-	}, "accepted but not acted on by Weft yet: nothing listens on the node's port (use a NodePort Service)"},
+	}, "accepted but not served for UDP and SCTP: Weft's node gateway forwards TCP hostPorts only"},
 	{"lifecycle.stopSignal", func(c *corev1.Container) bool { return c.Lifecycle != nil && c.Lifecycle.StopSignal != nil }, "accepted but ignored: Weft stops containers with SIGTERM"},
 	{"resizePolicy", func(c *corev1.Container) bool { return len(c.ResizePolicy) > 0 }, "accepted but ignored: Weft does not resize containers in place"},
 	{"restartPolicyRules", func(c *corev1.Container) bool { return len(c.RestartPolicyRules) > 0 }, "accepted but ignored: Weft restarts containers by the pod's restartPolicy"},

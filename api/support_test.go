@@ -115,6 +115,9 @@ func TestWarnings(t *testing.T) {
 			"spec.template.metadata.annotations[proxy.istio.io/config].concurrency: accepted but not acted on by Weft (it acts on terminationDrainDuration)",
 			"spec.template.metadata.annotations[proxy.istio.io/config].holdApplicationUntilProxyStarts: false is not acted on: the app always starts after its native sidecar is ready",
 		}},
+		{"hostPorts: TCP served, UDP not", makePod().ctr(func(c *corev1.Container) {
+			c.Ports = []corev1.ContainerPort{{ContainerPort: 80, HostPort: 8080}, {ContainerPort: 53, HostPort: 5353, Protocol: corev1.ProtocolUDP}}
+		}).obj(), []string{"spec.containers[0].ports[*].hostPort: accepted but not served for UDP and SCTP: Weft's node gateway forwards TCP hostPorts only"}},
 		// Upstream's own warnings.
 		{"pod name that is not a DNS label", makePod().name("web.v1").obj(),
 			[]string{"metadata.name: this is used in the Pod's hostname, which can result in surprising behavior; a DNS label is recommended: [must not contain dots]"}},

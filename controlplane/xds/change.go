@@ -35,7 +35,8 @@ func (idx *index) usesSourceLabels() bool {
 }
 
 // structure hashes everything translation reads from the index except
-// endpoints and pods: base, VirtualServices and the mesh's warnings. Two
+// endpoints and pods: base, VirtualServices, the mesh's warnings, and the
+// pods' hostPorts (the node gateways serve them). Two
 // indexes with the same structure translate alike but for endpoint
 // assignments, given the same proxy view (viewKey covers what a proxy
 // reads of its pod).
@@ -48,6 +49,17 @@ func (idx *index) structure() uint64 {
 		}
 		for _, w := range idx.warnings {
 			h.str(w.String())
+		}
+		for _, p := range idx.hostPorts {
+			h.str(p.Namespace)
+			h.str(p.Name)
+			h.str(p.Status.HostIP)
+			h.str(p.Status.PodIP)
+			for _, hp := range hostPortsOf(p) {
+				h.str(hp.HostIP)
+				h.num(uint64(hp.HostPort)<<32 | uint64(hp.ContainerPort))
+				h.str(string(hp.Protocol))
+			}
 		}
 		idx.structureHash = h.Sum64()
 	})
@@ -67,6 +79,7 @@ func (idx *index) base() uint64 {
 			h.str(s.ns)
 			h.str(s.clusterIP)
 			h.str(strconv.FormatBool(s.nodePortType))
+			h.str(strconv.FormatBool(s.loadBalancer))
 			h.str(labelsKey(s.selector))
 			h.num(uint64(len(s.ports)))
 			for _, p := range s.ports {

@@ -180,6 +180,11 @@
 //	                           NodePort/LoadBalancer service: tcp_proxy →
 //	                           outbound|<port>||<fqdn> (L4, like kube-proxy;
 //	                           mesh VirtualServices do not apply, as in Istio)
+//	listener <nodeIP>_<port>   the same for each port of a LoadBalancer service
+//	                           (its ingress IP is the node's)
+//	listener <nodeIP>_<hostPort>  one per TCP hostPort of a pod on the node
+//	                           (status.hostIP): tcp_proxy → STATIC cluster
+//	                           hostport|<hostPort>||<pod>.<ns> = podIP:containerPort
 //
 // # Proxyless gRPC (GENERATOR "grpc")
 //

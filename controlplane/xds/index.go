@@ -1,6 +1,7 @@
 package xds
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -28,6 +29,8 @@ type index struct {
 	byHost   map[string]*service // fqdn → service
 	pods     map[nsName]*corev1.Pod
 	podsByIP map[string]*corev1.Pod
+	// hostPorts are the running pods with hostPorts, by namespace and name.
+	hostPorts []*corev1.Pod
 	// vs is the VirtualService that applies to each service host.
 	vs map[string]*virtualService
 	// allVS holds every VirtualService that applies to sidecars, oldest first.
@@ -194,7 +197,13 @@ func buildIndex(m *Mesh) *index {
 		if p.Status.PodIP != "" {
 			idx.podsByIP[p.Status.PodIP] = p
 		}
+		if servesHostPorts(p) {
+			idx.hostPorts = append(idx.hostPorts, p)
+		}
 	}
+	slices.SortFunc(idx.hostPorts, func(a, b *corev1.Pod) int {
+		return cmp.Or(cmp.Compare(nsOrDefault(a.Namespace), nsOrDefault(b.Namespace)), cmp.Compare(a.Name, b.Name))
+	})
 	eps := make(map[string]*corev1.Endpoints, len(m.Endpoints))
 	for _, e := range m.Endpoints {
 		if e != nil {

@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	corev1 "k8s.io/api/core/v1"
 )
 
 // Istio's names for resources, which tools, dashboards and the sidecar
@@ -45,6 +47,13 @@ func OutboundCluster(port uint32, subset, fqdn string) string {
 // InboundCluster is Istio's inbound cluster name "inbound|<port>||".
 func InboundCluster(port uint32) string {
 	return "inbound|" + strconv.FormatUint(uint64(port), 10) + "||"
+}
+
+// HostPortCluster is the node gateway's cluster for a pod's hostPort:
+// "hostport|<hostPort>||<pod>.<namespace>" (Istio has none: kube's CNI
+// portmap plugin serves hostPorts there).
+func HostPortCluster(hostPort uint32, p *corev1.Pod) string {
+	return "hostport|" + strconv.FormatUint(uint64(hostPort), 10) + "||" + p.Name + "." + nsOrDefault(p.Namespace)
 }
 
 // ListenerName is Istio's listener name "<ip>_<port>".

@@ -211,9 +211,11 @@ func (t *translator) proxyless() {
 	t.apiListeners()
 }
 
-// gateway is the node proxy: one L4 listener per node port.
+// gateway is the node proxy: one L4 listener per node port, load-balancer
+// port and hostPort of a pod on the node.
 func (t *translator) gateway() {
 	t.nodePortListeners()
+	t.hostPortListeners()
 }
 
 // withPodLabels gives a sidecar without LABELS in its node metadata its

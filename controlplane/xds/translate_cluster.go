@@ -409,7 +409,11 @@ func (t *translator) passthroughClusters() {
 // inboundCluster adds "inbound|<port>||": the application on the pod's
 // loopback at its target port.
 func (t *translator) inboundCluster(port uint32, proto protocol) string {
-	name := InboundCluster(port)
+	return t.staticCluster(InboundCluster(port), "127.0.0.1", port, proto)
+}
+
+// staticCluster adds a cluster of one fixed endpoint, ip:port.
+func (t *translator) staticCluster(name, ip string, port uint32, proto protocol) string {
 	if _, done := t.clusters[name]; done {
 		return name
 	}
@@ -422,7 +426,7 @@ func (t *translator) inboundCluster(port uint32, proto protocol) string {
 			ClusterName: name,
 			Endpoints: []*endpointv3.LocalityLbEndpoints{{
 				LbEndpoints: []*endpointv3.LbEndpoint{{
-					HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{Address: socketAddress("127.0.0.1", port)}},
+					HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{Address: socketAddress(ip, port)}},
 				}},
 			}},
 		},

@@ -552,3 +552,73 @@ func (t *translator) nodeListener(s *service, sp *servicePort, ip string, port u
 		}},
 	}
 }
+
+// hostPortListeners serves the hostPorts of the pods running on the
+// gateway's node (their status.hostIP is its IP), as the CNI portmap
+// plugin does: "<nodeIP>_<hostPort>" forwards to the pod's IP at the
+// containerPort. A hostIP other than the node's address (or 0.0.0.0,
+// taken as the node's address), a UDP or SCTP hostPort, and a port another
+// listener of the node holds are warned about and not served.
+func (t *translator) hostPortListeners() {
+	ip := t.p.IP
+	if ip == "" {
+		return
+	}
+	for _, p := range t.idx.hostPorts {
+		if p.Status.HostIP != ip {
+			continue
+		}
+		res := "Pod " + key(nsOrDefault(p.Namespace), p.Name)
+		for _, hp := range hostPortsOf(p) {
+			switch {
+			case hp.Protocol != "" && hp.Protocol != corev1.ProtocolTCP:
+				t.warn(res, "hostPort %d/%s is not served: the node gateway forwards TCP only", hp.HostPort, hp.Protocol)
+				continue
+			case hp.HostIP != "" && hp.HostIP != "0.0.0.0" && hp.HostIP != ip:
+				t.warn(res, "hostPort %d is not served: its hostIP %s is not the node's address %s", hp.HostPort, hp.HostIP, ip)
+				continue
+			}
+			name := ListenerName(ip, uint32(hp.HostPort))
+			if _, taken := t.listeners[name]; taken {
+				t.warn(res, "hostPort %d is already used on the node", hp.HostPort)
+				continue
+			}
+			cluster := t.staticCluster(HostPortCluster(uint32(hp.HostPort), p), p.Status.PodIP, uint32(hp.ContainerPort), protoTCP)
+			t.listeners[name] = &listenerv3.Listener{
+				Name:             name,
+				Address:          socketAddress(ip, uint32(hp.HostPort)),
+				TrafficDirection: corev3.TrafficDirection_INBOUND,
+				FilterChains: []*listenerv3.FilterChain{{
+					Filters: []*listenerv3.Filter{t.tcpProxy(cluster, tcpTarget{{name: cluster}})},
+				}},
+			}
+		}
+	}
+}
+
+// servesHostPorts reports whether a pod has hostPorts a node gateway
+// should serve: it runs (not finished, not terminating) with an IP of its
+// own (a pod on the host's network binds its ports itself).
+func servesHostPorts(p *corev1.Pod) bool {
+	if p.Spec.HostNetwork || p.Status.PodIP == "" || p.Status.HostIP == "" || p.DeletionTimestamp != nil ||
+		p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+		return false
+	}
+	return len(hostPortsOf(p)) > 0
+}
+
+// hostPortsOf lists the container ports of a pod that have a hostPort
+// (app containers and init containers alike: a sidecar's count).
+func hostPortsOf(p *corev1.Pod) []corev1.ContainerPort {
+	var out []corev1.ContainerPort
+	for _, cs := range [][]corev1.Container{p.Spec.InitContainers, p.Spec.Containers} {
+		for _, c := range cs {
+			for _, port := range c.Ports {
+				if port.HostPort != 0 {
+					out = append(out, port)
+				}
+			}
+		}
+	}
+	return out
+}

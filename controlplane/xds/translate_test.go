@@ -845,3 +845,50 @@ spec:
 		t.Errorf("no warning about the clash: %v", w)
 	}
 }
+
+// TestGatewayHostPorts: the node gateway serves the hostPorts of the pods
+// on its node, forwarding to the pod's IP at the container port; other
+// nodes' pods, finished pods, UDP ports and foreign hostIPs are not.
+func TestGatewayHostPorts(t *testing.T) {
+	m := meshOf(t, `
+apiVersion: v1
+kind: Pod
+metadata: {name: web-hp, labels: {app: hp}}
+spec:
+  containers:
+  - name: c
+    image: nginx
+    ports:
+    - {containerPort: 80, hostPort: 8888, hostIP: "0.0.0.0"}
+    - {containerPort: 53, hostPort: 5353, protocol: UDP}
+    - {containerPort: 81, hostPort: 9999, hostIP: 10.0.0.103}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: elsewhere}
+spec: {containers: [{name: c, image: nginx, ports: [{containerPort: 80, hostPort: 7777}]}]}
+`)
+	for _, p := range m.Pods {
+		switch p.Name {
+		case "web-hp":
+			p.Status.HostIP, p.Status.PodIP, p.Status.Phase = "127.0.0.9", "10.244.0.77", "Running"
+		case "elsewhere":
+			p.Status.HostIP, p.Status.PodIP, p.Status.Phase = "127.0.0.10", "10.244.1.5", "Running"
+		}
+	}
+	gw := Proxy{ID: "router~127.0.0.9~gw.weft-system~weft-system.svc.cluster.local", Type: Gateway, IP: "127.0.0.9", Name: "gw", Namespace: "weft-system"}
+	res, w := translateFor(t, m, gw)
+	if got := strings.Join(names(res.Listeners), " "); got != "127.0.0.9_8888" {
+		t.Fatalf("listeners %s", got)
+	}
+	c := clusterNamed(t, res, "hostport|8888||web-hp.default")
+	ep := c.GetLoadAssignment().GetEndpoints()[0].GetLbEndpoints()[0].GetEndpoint().GetAddress().GetSocketAddress()
+	if ep.GetAddress() != "10.244.0.77" || ep.GetPortValue() != 80 {
+		t.Errorf("hostPort 8888 goes to %s:%d", ep.GetAddress(), ep.GetPortValue())
+	}
+	for _, want := range []string{"hostPort 5353/UDP is not served", "hostPort 9999 is not served: its hostIP 10.0.0.103"} {
+		if !hasWarning(w, want) {
+			t.Errorf("no warning %q: %v", want, w)
+		}
+	}
+}

@@ -130,8 +130,8 @@ func seedEndpoints(t *testing.T, c *client.Client, ns, name string) (ips, ports 
 
 // TestSeedPodSpecs runs seeds 01 and 30 unchanged, in one cluster per
 // network mode, and what seed 30 cannot do here made local (see
-// checkSeed01 and checkSeed30). Not checked: seed 30's hostPorts (the agent
-// does not open host ports yet).
+// checkSeed01 and checkSeed30). The local copy's hostPort 8888 answers on
+// the node IP (the node gateway serves it).
 func TestSeedPodSpecs(t *testing.T) {
 	t.Parallel()
 	for _, mode := range meshModes() {
@@ -276,9 +276,14 @@ func checkSeed30(t *testing.T, w *weftd) {
 	if strings.Count(out, "standing in for nginx:1.14") != 2 || !strings.Contains(out, "Server: nginx/1.17") {
 		t.Errorf("init-demo should serve the page its init container fetched (nginx 1.14's) as nginx/1.17:\n%s", out)
 	}
-	if p := seedWaitPod(t, c, "local", "oldboyedu-nginx-2022", 60*time.Second, "Ready", podReady); p.Spec.NodeName != node {
-		t.Errorf("oldboyedu-nginx-2022 on %q, want %q", p.Spec.NodeName, node)
+	pinned := seedWaitPod(t, c, "local", "oldboyedu-nginx-2022", 60*time.Second, "Ready", podReady)
+	if pinned.Spec.NodeName != node {
+		t.Errorf("oldboyedu-nginx-2022 on %q, want %q", pinned.Spec.NodeName, node)
 	}
+	hostPort := "http://" + pinned.Status.HostIP + ":8888/"
+	seedPoll(t, 60*time.Second, "oldboyedu-nginx-2022's hostPort answering at "+hostPort, func() bool {
+		return serverHeader(t, hostPort) == "nginx/1.14"
+	})
 	p = seedWaitPod(t, c, "local", "oldboyedu-linux", 60*time.Second, "Succeeded", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodSucceeded })
 	if s := seedStatus(p, "oldboyedu-nginx"); p.Spec.NodeName != node || s.RestartCount != 0 || s.State.Terminated == nil || s.State.Terminated.Reason != "Completed" {
 		t.Errorf("restartPolicy Never on %s: %+v restarts %d", p.Spec.NodeName, s.State, s.RestartCount)
