@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -131,4 +132,23 @@ func BenchmarkProxy(b *testing.B) {
 	for b.Loop() {
 		c.do(b)
 	}
+}
+
+// BenchmarkProxyParallel is BenchmarkProxy with 64 client connections at
+// once (like the bench harness's req/s run): the proxy's cost under load
+// rather than one connection's round-trip latency.
+func BenchmarkProxyParallel(b *testing.B) {
+	ln := benchBackend(b)
+	e := start(b, benchRoutes(ln.Addr().String()))
+	addr := e.proxy.Addr("virtualOutbound")
+	newRawClient(b, addr, "flaskapp").do(b) // the upstream pool warm
+	b.SetParallelism(64 / max(1, runtime.GOMAXPROCS(0)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		c := newRawClient(b, addr, "flaskapp")
+		for pb.Next() {
+			c.do(b)
+		}
+	})
 }

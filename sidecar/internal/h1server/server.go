@@ -65,11 +65,22 @@ const (
 	stateIdle
 )
 
-// conn is one connection. Its goroutine (serve) reads request heads; a
-// second goroutine (worker) runs the handler, so that once the request
-// body is read the connection goroutine can read on: the next request's
-// first bytes, or the end of the connection, which cancels the request's
-// context (as net/http's background read does).
+// watchDelay is how long a request runs, its body read, before a
+// background read starts watching for the client going away (which
+// cancels the request's context). net/http starts one for every request;
+// most requests are answered well within watchDelay, and so never pay for
+// it.
+const watchDelay = 20 * time.Millisecond
+
+// Background read states.
+const (
+	watchOff     = iota
+	watchArmed   // the timer runs
+	watchReading // bgRead is reading
+)
+
+// conn is one connection, served by one goroutine (serve) that reads
+// request heads and runs the handler.
 type conn struct {
 	s      *Server
 	rwc    net.Conn
@@ -86,22 +97,33 @@ type conn struct {
 	url        url.URL
 	reqHeader  http.Header
 	respHeader http.Header
-	strs       []string
+	strs       [16]string // header value slots, reused
 	body       body
 	w          response
 	lastPOST   bool
 
-	work    chan struct{}
-	done    chan bool // worker → conn: the request is answered; close?
-	bodyEOF chan struct{}
+	// The background read (see watchDelay): cr is the bufio reader's
+	// source, which returns the byte bgRead read first.
+	cr       connReader
+	watchT   *time.Timer
+	watchMu  sync.Mutex
+	watchSt  int
+	aborting bool
+	watchEnd *sync.Cond
 
 	keys     []string
 	clBuf    [20]byte
 	sniffBuf [512]byte
 }
 
-// SetKeepAlivesEnabled(false) makes every response close its connection.
-func (s *Server) SetKeepAlivesEnabled(v bool) { s.noKeepAlives.Store(!v) }
+// SetKeepAlivesEnabled(false) makes every response close its connection
+// and closes idle connections, as http.Server's does.
+func (s *Server) SetKeepAlivesEnabled(v bool) {
+	s.noKeepAlives.Store(!v)
+	if !v {
+		s.closeIdle()
+	}
+}
 
 // ServeConn serves c until it closes or is handed to Fallback.
 func (s *Server) ServeConn(rwc net.Conn) {
@@ -192,14 +214,14 @@ func (c *conn) serve() {
 	c.req = new(http.Request)
 	c.remote = c.rwc.RemoteAddr().String()
 	c.reqHeader, c.respHeader = http.Header{}, http.Header{}
+	c.cr.c = c
+	c.watchEnd = sync.NewCond(&c.watchMu)
 	c.br = readers.Get().(*bufio.Reader)
-	c.br.Reset(c.rwc)
+	c.br.Reset(&c.cr)
 	c.bw = writers.Get().(*bufio.Writer)
 	c.bw.Reset(c.rwc)
 	defer func() {
-		if c.work != nil {
-			close(c.work)
-		}
+		c.unwatch()
 		if c.br != nil {
 			c.br.Reset(nil)
 			readers.Put(c.br)
@@ -214,7 +236,7 @@ func (c *conn) serve() {
 	first := true
 	for {
 		if !first {
-			// Idle: the deadline is the idle timeout, set by the worker.
+			// Idle: the deadline is the idle timeout.
 			if _, err := c.br.Peek(1); err != nil {
 				_ = c.rwc.Close()
 				return
@@ -239,8 +261,8 @@ func (c *conn) serve() {
 		hs := string(raw)
 		*c.req = *c.tmpl
 		clear(c.reqHeader)
-		hd, strs, ok := parsePlain(hs, c.req, &c.url, c.reqHeader, c.strs)
-		c.strs = strs
+		clear(c.strs[:])
+		hd, _, ok := parsePlain(hs, c.req, &c.url, c.reqHeader, c.strs[:])
 		if !ok {
 			c.handOver()
 			return
@@ -251,7 +273,7 @@ func (c *conn) serve() {
 		c.req.RemoteAddr = c.remote
 		var b *body
 		if hd.chunked || hd.contentLength > 0 {
-			c.body.reset(c.br, c.req, hd, c.signalEOF)
+			c.body.reset(c.br, c.req, hd, c.watch)
 			b = &c.body
 			c.req.Body = b
 			if hd.chunked {
@@ -262,39 +284,18 @@ func (c *conn) serve() {
 		}
 		clear(c.respHeader)
 		c.w.reset(c, c.req, b, hd)
-		if c.work == nil {
-			c.work, c.done, c.bodyEOF = make(chan struct{}), make(chan bool, 1), make(chan struct{}, 1)
-			go c.worker()
+		if b == nil {
+			c.watch()
 		}
-		c.work <- struct{}{}
-
-		// Until the body is read, the handler owns the reader.
-		closeAfter, answered := false, false
-		if b != nil {
-			select {
-			case <-c.bodyEOF:
-			case closeAfter = <-c.done:
-				answered = true
-			}
-		}
-		if !answered {
-			// Read on: the next request, or the client going away.
-			_, err := c.br.Peek(1)
-			if err != nil {
-				c.cancel()
-			}
-			closeAfter = <-c.done
-			if err != nil {
-				closeAfter = true
-			}
-		}
-		select {
-		case <-c.bodyEOF:
-		default:
-		}
+		closeAfter := c.serveRequest()
+		c.unwatch()
 		if closeAfter {
 			_ = c.rwc.Close()
 			return
+		}
+		c.state.Store(stateIdle)
+		if d := s.IdleTimeout; d > 0 {
+			_ = c.rwc.SetReadDeadline(time.Now().Add(d))
 		}
 	}
 }
@@ -358,17 +359,87 @@ func (c *conn) handOver() {
 	c.s.Fallback(c.rwc, replay)
 }
 
-func (c *conn) signalEOF() {
-	select {
-	case c.bodyEOF <- struct{}{}:
-	default:
+// watch arms the background read: the request's body is read (or it has
+// none), so the next bytes on the connection are the next request's, or
+// its end.
+func (c *conn) watch() {
+	c.watchMu.Lock()
+	defer c.watchMu.Unlock()
+	if c.watchSt != watchOff {
+		return
+	}
+	c.watchSt = watchArmed
+	if c.watchT == nil {
+		c.watchT = time.AfterFunc(watchDelay, c.bgRead)
+	} else {
+		c.watchT.Reset(watchDelay)
 	}
 }
 
-func (c *conn) worker() {
-	for range c.work {
-		c.done <- c.serveRequest()
+// unwatch stops the background read, waiting for a read in progress.
+func (c *conn) unwatch() {
+	c.watchMu.Lock()
+	defer c.watchMu.Unlock()
+	switch c.watchSt {
+	case watchArmed:
+		// A timer that fired already finds watchOff and returns.
+		c.watchT.Stop()
+	case watchReading:
+		c.aborting = true
+		_ = c.rwc.SetReadDeadline(aLongTimeAgo)
+		for c.watchSt == watchReading {
+			c.watchEnd.Wait()
+		}
+		c.aborting = false
+		_ = c.rwc.SetReadDeadline(time.Time{})
 	}
+	c.watchSt = watchOff
+}
+
+// bgRead reads one byte while the handler runs: the end of the connection
+// cancels the request's context; a byte (a pipelined request) is kept for
+// the reader.
+func (c *conn) bgRead() {
+	c.watchMu.Lock()
+	if c.watchSt != watchArmed {
+		c.watchMu.Unlock()
+		return
+	}
+	c.watchSt = watchReading
+	c.watchMu.Unlock()
+	n, err := c.rwc.Read(c.cr.b[:])
+	c.watchMu.Lock()
+	defer c.watchMu.Unlock()
+	if n == 1 {
+		c.cr.has = true
+	}
+	var ne net.Error
+	if err != nil && !(c.aborting && errors.As(err, &ne) && ne.Timeout()) {
+		c.cancel()
+		c.cr.err = err
+	}
+	c.watchSt = watchOff
+	c.watchEnd.Broadcast()
+}
+
+// connReader reads the connection, after what bgRead read.
+type connReader struct {
+	c   *conn
+	b   [1]byte
+	has bool
+	err error
+}
+
+func (r *connReader) Read(p []byte) (int, error) {
+	if r.has && len(p) > 0 {
+		r.has = false
+		p[0] = r.b[0]
+		return 1, nil
+	}
+	if r.err != nil {
+		return 0, r.err
+	}
+	return r.c.rwc.Read(p)
 }
 
 // serveRequest runs the handler and ends the response; it reports whether
@@ -385,10 +456,6 @@ func (c *conn) serveRequest() (closeAfter bool) {
 			_ = c.bw.Flush()
 			closeAfter = true
 		}
-		if closeAfter {
-			// Wake the connection goroutine if it is reading.
-			_ = c.rwc.SetReadDeadline(aLongTimeAgo)
-		}
 	}()
 	c.s.Handler.ServeHTTP(w, c.req)
 	w.finish()
@@ -402,12 +469,6 @@ func (c *conn) serveRequest() (closeAfter bool) {
 	}
 	if !closeAfter && (c.s.noKeepAlives.Load() || c.s.inShutdown.Load()) {
 		closeAfter = true
-	}
-	if !closeAfter {
-		c.state.Store(stateIdle)
-		if d := c.s.IdleTimeout; d > 0 {
-			_ = c.rwc.SetReadDeadline(time.Now().Add(d))
-		}
 	}
 	return closeAfter
 }
