@@ -1,14 +1,15 @@
 // Package h1server is weft-proxy's lean downstream HTTP/1.1 server: the
 // common case of net/http's server, for less CPU per request.
 //
-// A Server serves connections handed to ServeConn. Per connection it keeps
+// A Server serves connections handed to ServeConn, one goroutine each,
+// which reads request heads and runs the handler. Per connection it keeps
 // pooled 4 KiB bufio readers and writers, one reused *http.Request (its
-// context is the connection's, cancelled when the connection ends), reused
-// header maps, and a worker goroutine that runs the handler: once the
-// request body is read, the connection goroutine reads on, so that the end
-// of the connection cancels the request's context (net/http starts and
-// aborts a background read per request for that) and the next request's
-// bytes are already in when the response is done.
+// context is the connection's, cancelled when the connection ends) and
+// reused header maps. net/http starts a background read per request to see
+// the client go away; here one starts only for a request still running
+// watchDelay (20 ms) after its body was read, so a client that disconnects
+// mid-request still cancels it, within that delay, and quick requests do
+// not pay for it.
 //
 // The request head must be whole in the reader's buffer (and within
 // MaxHeaderBytes) and plain (parsePlain: CRLF lines, an HTTP/1.1 request
