@@ -121,7 +121,10 @@ func BenchmarkDirect(b *testing.B) {
 
 // BenchmarkProxy is client → weft-proxy (host-mode HTTP proxy, 100-service
 // route table) → backend, one keep-alive connection each side. Subtract
-// BenchmarkDirect for the proxy's own cost.
+// BenchmarkDirect for the proxy's own cost. With GOMAXPROCS > 1 this one
+// request-at-a-time chain also measures how often the runtime hands it
+// between threads (sleeps and wake-ups dominate the kernel time); -cpu 1
+// isolates the proxy's CPU cost, BenchmarkProxyParallel the loaded case.
 func BenchmarkProxy(b *testing.B) {
 	ln := benchBackend(b)
 	e := start(b, benchRoutes(ln.Addr().String()))
