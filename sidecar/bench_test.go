@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -120,7 +121,10 @@ func BenchmarkDirect(b *testing.B) {
 
 // BenchmarkProxy is client → weft-proxy (host-mode HTTP proxy, 100-service
 // route table) → backend, one keep-alive connection each side. Subtract
-// BenchmarkDirect for the proxy's own cost.
+// BenchmarkDirect for the proxy's own cost. With GOMAXPROCS > 1 this one
+// request-at-a-time chain also measures how often the runtime hands it
+// between threads (sleeps and wake-ups dominate the kernel time); -cpu 1
+// isolates the proxy's CPU cost, BenchmarkProxyParallel the loaded case.
 func BenchmarkProxy(b *testing.B) {
 	ln := benchBackend(b)
 	e := start(b, benchRoutes(ln.Addr().String()))
@@ -131,4 +135,23 @@ func BenchmarkProxy(b *testing.B) {
 	for b.Loop() {
 		c.do(b)
 	}
+}
+
+// BenchmarkProxyParallel is BenchmarkProxy with 64 client connections at
+// once (like the bench harness's req/s run): the proxy's cost under load
+// rather than one connection's round-trip latency.
+func BenchmarkProxyParallel(b *testing.B) {
+	ln := benchBackend(b)
+	e := start(b, benchRoutes(ln.Addr().String()))
+	addr := e.proxy.Addr("virtualOutbound")
+	newRawClient(b, addr, "flaskapp").do(b) // the upstream pool warm
+	b.SetParallelism(64 / max(1, runtime.GOMAXPROCS(0)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		c := newRawClient(b, addr, "flaskapp")
+		for pb.Next() {
+			c.do(b)
+		}
+	})
 }

@@ -17,6 +17,13 @@
 //   - gateway mode: every listener with bind_to_port binds its address.
 //
 // Filter chains are chosen by destination port, IP prefix, and sniffed
-// transport and application protocol. HTTP chains feed an http.Server per
-// listener (HTTP/1.1 and h2c); TCP chains go to package tcpproxy.
+// transport and application protocol; TCP chains go to package tcpproxy.
+// HTTP chains are served per listener version by the lean HTTP/1.1 server
+// of package internal/h1server when the codec allows HTTP/1, which hands
+// every connection it does not take (h2c, CONNECT, upgrades, Expect,
+// HTTP/1.0, odd or malformed requests) with the bytes it read to the
+// listener's http.Server (HTTP/1.1 and h2c); with codec HTTP2, or
+// Options.NetHTTPOnly (WEFT_PROXY_H1_FASTPATH=off), the http.Server takes
+// every connection. Both honour the connection manager's timeouts and
+// header limit, the draining Connection: close, retirement and Drain.
 package listener

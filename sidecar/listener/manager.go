@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/weft-mesh/weft/sidecar/dataplane"
 	"github.com/weft-mesh/weft/sidecar/httpproxy"
+	"github.com/weft-mesh/weft/sidecar/internal/h1server"
 	"github.com/weft-mesh/weft/sidecar/tcpproxy"
 	"github.com/weft-mesh/weft/sidecar/xdsresource"
 	"go.uber.org/zap"
@@ -52,6 +54,10 @@ type Options struct {
 	TCP       *tcpproxy.Proxy
 	Snapshots *dataplane.Holder
 	Logger    *zap.Logger
+	// NetHTTPOnly serves every HTTP connection with net/http's server, not
+	// the lean HTTP/1.1 server first (also set by the environment variable
+	// WEFT_PROXY_H1_FASTPATH=off).
+	NetHTTPOnly bool
 }
 
 // Manager binds the listeners of each snapshot and dispatches connections
@@ -93,13 +99,61 @@ func (l *live) config() *xdsresource.Listener {
 	return l.cfg
 }
 
-// server is an http.Server fed with the connections dispatched to one
-// listener version.
+// server serves the connections dispatched to one listener version: the
+// lean HTTP/1.1 server (fast) takes them first when the codec allows
+// HTTP/1, and hands what it does not take (h2c, upgrades, CONNECT, odd or
+// malformed requests) to an http.Server through ln.
 type server struct {
-	cfg *xdsresource.Listener
-	hcm *xdsresource.HTTPConnectionManager
-	srv *http.Server
-	ln  *chanListener
+	cfg  *xdsresource.Listener
+	hcm  *xdsresource.HTTPConnectionManager
+	srv  *http.Server
+	fast *h1server.Server
+	ln   *chanListener
+}
+
+// serve serves one connection; it may block until the connection ends.
+func (s *server) serve(c net.Conn) {
+	if s.fast != nil {
+		s.fast.ServeConn(c)
+		return
+	}
+	s.ln.push(c)
+}
+
+// handOver gives a connection the lean server declined to the http.Server,
+// with the bytes already read replayed.
+func (s *server) handOver(c net.Conn, replay []byte) {
+	if cc, ok := c.(*ciConn); ok {
+		s.ln.push(&ciConn{Conn: &peekConn{Conn: cc.Conn, buf: replay}, ci: cc.ci, m: cc.m})
+		return
+	}
+	s.ln.push(&peekConn{Conn: c, buf: replay})
+}
+
+func (s *server) setKeepAlivesEnabled(v bool) {
+	s.srv.SetKeepAlivesEnabled(v)
+	if s.fast != nil {
+		s.fast.SetKeepAlivesEnabled(v)
+	}
+}
+
+// shutdown shuts both servers down as http.Server.Shutdown does, and
+// closes what is left when ctx ends first.
+func (s *server) shutdown(ctx context.Context) {
+	var wg sync.WaitGroup
+	if s.fast != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.fast.Shutdown(ctx); err != nil {
+				_ = s.fast.Close()
+			}
+		}()
+	}
+	if err := s.srv.Shutdown(ctx); err != nil {
+		_ = s.srv.Close()
+	}
+	wg.Wait()
 }
 
 type ciKey struct{}
@@ -154,6 +208,9 @@ func (c *ciConn) CloseWrite() error {
 func New(ctx context.Context, o Options) *Manager {
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
+	}
+	if os.Getenv("WEFT_PROXY_H1_FASTPATH") == "off" {
+		o.NetHTTPOnly = true
 	}
 	m := &Manager{o: o, log: o.Logger, ctx: ctx, live: map[string]*live{}, servers: map[string]*server{}, tcpConns: map[net.Conn]struct{}{},
 		retired: map[*server]struct{}{}, drainCh: make(chan struct{})}
@@ -282,7 +339,7 @@ const drainGrace = 30 * time.Second
 // drainGrace for in-flight requests. Drain takes over retired servers.
 // The caller holds m.mu.
 func (m *Manager) retire(s *server) {
-	s.srv.SetKeepAlivesEnabled(false)
+	s.setKeepAlivesEnabled(false)
 	m.retired[s] = struct{}{}
 	d := 5 * time.Second
 	if s.hcm != nil {
@@ -300,9 +357,7 @@ func (m *Manager) retire(s *server) {
 		}
 		ctx, cancel := context.WithTimeout(m.ctx, drainGrace)
 		defer cancel()
-		if err := s.srv.Shutdown(ctx); err != nil {
-			_ = s.srv.Close()
-		}
+		s.shutdown(ctx)
 		m.mu.Lock()
 		delete(m.retired, s)
 		m.mu.Unlock()
@@ -331,7 +386,7 @@ func (m *Manager) accept(lv *live) {
 
 func (m *Manager) handle(lv *live, conn net.Conn) {
 	if lv.hostProxy {
-		m.hostProxyServer().ln.push(conn)
+		m.hostProxyServer().serve(conn)
 		return
 	}
 	cfg := lv.config()
@@ -382,7 +437,7 @@ func (m *Manager) Dispatch(l *xdsresource.Listener, conn net.Conn, orig *net.TCP
 		m.o.TCP.Serve(m.ctx, c, chain.TCP, ci)
 		return
 	}
-	m.serverFor(l).ln.push(&ciConn{Conn: c, ci: ci, m: m})
+	m.serverFor(l).serve(&ciConn{Conn: c, ci: ci, m: m})
 }
 
 func (m *Manager) trackTCP(c net.Conn, add bool) bool {
@@ -428,24 +483,27 @@ func (m *Manager) serverFor(l *xdsresource.Listener) *server {
 
 func (m *Manager) newServer(l *xdsresource.Listener, hcm *xdsresource.HTTPConnectionManager, h http.HandlerFunc) *server {
 	ln := newChanListener()
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor == 1 && m.draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		h(w, r)
+	})
+	connContext := func(ctx context.Context, c net.Conn) context.Context {
+		if cc, ok := c.(*ciConn); ok {
+			return context.WithValue(ctx, ciKey{}, cc.ci)
+		}
+		return ctx
+	}
+	errorLog := zap.NewStdLog(m.log.WithOptions(zap.IncreaseLevel(zap.ErrorLevel)))
 	srv := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.ProtoMajor == 1 && m.draining.Load() {
-				w.Header().Set("Connection", "close")
-			}
-			h(w, r)
-		}),
+		Handler:           handler,
 		ReadHeaderTimeout: 60 * time.Second,
 		MaxHeaderBytes:    60 << 10,
 		IdleTimeout:       time.Hour,
-		ErrorLog:          zap.NewStdLog(m.log.WithOptions(zap.IncreaseLevel(zap.ErrorLevel))),
-		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
-			if cc, ok := c.(*ciConn); ok {
-				return context.WithValue(ctx, ciKey{}, cc.ci)
-			}
-			return ctx
-		},
-		Protocols: new(http.Protocols),
+		ErrorLog:          errorLog,
+		ConnContext:       connContext,
+		Protocols:         new(http.Protocols),
 	}
 	srv.Protocols.SetHTTP1(true)
 	srv.Protocols.SetUnencryptedHTTP2(true)
@@ -468,7 +526,14 @@ func (m *Manager) newServer(l *xdsresource.Listener, hcm *xdsresource.HTTPConnec
 		}
 	}
 	go func() { _ = srv.Serve(ln) }()
-	return &server{cfg: l, hcm: hcm, srv: srv, ln: ln}
+	s := &server{cfg: l, hcm: hcm, srv: srv, ln: ln}
+	if srv.Protocols.HTTP1() && !m.o.NetHTTPOnly {
+		s.fast = &h1server.Server{
+			Handler: handler, Fallback: s.handOver, ConnContext: connContext, ErrorLog: errorLog,
+			ReadHeaderTimeout: srv.ReadHeaderTimeout, IdleTimeout: srv.IdleTimeout, MaxHeaderBytes: srv.MaxHeaderBytes,
+		}
+	}
+	return s
 }
 
 func (m *Manager) hostProxyServer() *server {
@@ -584,7 +649,7 @@ func (m *Manager) DispatchTo(l *xdsresource.Listener, c net.Conn, orig *net.TCPA
 		m.o.TCP.Serve(m.ctx, c, chain.TCP, ci)
 		return
 	}
-	m.serverFor(l).ln.push(&ciConn{Conn: c, ci: ci, m: m})
+	m.serverFor(l).serve(&ciConn{Conn: c, ci: ci, m: m})
 }
 
 // StartDrain begins a graceful drain, as Envoy's on shutdown: the
@@ -603,15 +668,15 @@ func (m *Manager) Drain(ctx context.Context) {
 	for _, lv := range m.live {
 		_ = lv.ln.Close()
 	}
-	servers := make([]*http.Server, 0, len(m.servers)+len(m.retired)+1)
+	servers := make([]*server, 0, len(m.servers)+len(m.retired)+1)
 	for _, s := range m.servers {
-		servers = append(servers, s.srv)
+		servers = append(servers, s)
 	}
 	for s := range m.retired {
-		servers = append(servers, s.srv)
+		servers = append(servers, s)
 	}
 	if m.hostProxy != nil {
-		servers = append(servers, m.hostProxy.srv)
+		servers = append(servers, m.hostProxy)
 	}
 	m.mu.Unlock()
 	var wg sync.WaitGroup
@@ -619,9 +684,7 @@ func (m *Manager) Drain(ctx context.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := s.Shutdown(ctx); err != nil {
-				_ = s.Close()
-			}
+			s.shutdown(ctx)
 		}()
 	}
 	wg.Wait()
