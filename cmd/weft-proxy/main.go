@@ -35,6 +35,11 @@
 //	--access-log     stdout | stderr | off | FILE (default stdout)
 //	--log-level      debug | info | warn | error (default info)
 //
+// Downstream HTTP/1.1 is served by a lean server of weft's own
+// (sidecar/internal/h1server), which hands anything unusual to net/http;
+// WEFT_PROXY_H1_FASTPATH=off in the environment serves every connection
+// with net/http alone.
+//
 // Memory: the Go runtime keeps the pages a burst of requests freed for
 // minutes after the burst (its scavenger is paced to the heap goal, which
 // only the next collection lowers). weft-proxy returns them once it has
