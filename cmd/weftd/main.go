@@ -18,6 +18,7 @@ import (
 	"github.com/weft-mesh/weft/agent"
 	"github.com/weft-mesh/weft/client"
 	"github.com/weft-mesh/weft/controlplane"
+	"github.com/weft-mesh/weft/controlplane/controllers"
 )
 
 // version is set by the linker.
@@ -53,12 +54,19 @@ func main() {
 	flag.DurationVar(&cfg.Controllers.PodEvictionTimeout, "pod-eviction-timeout", 5*time.Minute, "how long pods stay on a NotReady node before they are evicted")
 	flag.DurationVar(&cfg.Controllers.HPADownscaleStabilization, "hpa-downscale-stabilization", 5*time.Minute, "how long the HPA waits before scaling in")
 	flag.DurationVar(&cfg.Controllers.HPASyncPeriod, "hpa-sync-period", 15*time.Second, "how often each HorizontalPodAutoscaler is evaluated")
+	ctrls := flag.String("controllers", "*", `the controllers to run, as kube-controller-manager's flag: "*" is all, "-name" turns one off (e.g. "*,-podgc"); names: `+strings.Join(controllers.Names(), ", "))
 	debug := flag.Bool("debug", false, "log at debug level")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "weftd: unexpected arguments %q\n", flag.Args())
 		os.Exit(2)
 	}
+	names, err := controllers.ParseControllers(*ctrls)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "weftd: --controllers:", err)
+		os.Exit(2)
+	}
+	cfg.Controllers.Controllers = names
 	if *upstreams != "" {
 		cfg.DNS.Upstreams = strings.Split(*upstreams, ",")
 	}

@@ -1,6 +1,9 @@
 package controllers
 
 import (
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -79,6 +82,42 @@ const (
 // Names lists every controller Run can start.
 func Names() []string {
 	return []string{ReplicaSetName, ReplicationControllerName, DeploymentName, HPAName, NodeLifecycleName, GarbageCollectorName, EndpointsName, PodGCName}
+}
+
+// ParseControllers reads kube-controller-manager's --controllers list:
+// "*" is every controller, a name enables one, "-name" disables one
+// ("*,-podgc" is all but PodGC). It returns the names to run, for
+// Config.Controllers.
+func ParseControllers(spec string) ([]string, error) {
+	on := map[string]bool{}
+	for _, item := range strings.Split(spec, ",") {
+		item = strings.TrimSpace(item)
+		name, off := strings.CutPrefix(item, "-")
+		switch {
+		case item == "":
+			continue
+		case item == "*":
+			for _, n := range Names() {
+				if _, set := on[n]; !set {
+					on[n] = true
+				}
+			}
+			continue
+		case !slices.Contains(Names(), name):
+			return nil, fmt.Errorf("unknown controller %q (known: *, %s)", name, strings.Join(Names(), ", "))
+		}
+		on[name] = !off
+	}
+	var out []string
+	for _, n := range Names() {
+		if on[n] {
+			out = append(out, n)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("--controllers %q enables no controller", spec)
+	}
+	return out, nil
 }
 
 func (c Config) withDefaults() Config {

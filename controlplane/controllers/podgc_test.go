@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,5 +49,25 @@ func TestDecidePodGC(t *testing.T) {
 	}
 	if _, ok := d.Missing["back"]; ok || !d.Next.Equal(t0.Add(30*time.Second+q)) {
 		t.Fatalf("missing %v next %v: a node no pod names is forgotten; the next due quarantine is just-gone's", d.Missing, d.Next)
+	}
+}
+
+func TestParseControllers(t *testing.T) {
+	for spec, want := range map[string]string{
+		"*":             strings.Join(Names(), ","),
+		"*,-podgc":      strings.Join(slices.DeleteFunc(Names(), func(n string) bool { return n == PodGCName }), ","),
+		"endpoints":     "endpoints",
+		"podgc, -podgc": "error",
+		"bogus":         "error",
+		"*,-bogus":      "error",
+	} {
+		got, err := ParseControllers(spec)
+		s := strings.Join(got, ",")
+		if err != nil {
+			s = "error"
+		}
+		if s != want {
+			t.Errorf("ParseControllers(%q) = %q (%v), want %q", spec, s, err, want)
+		}
 	}
 }

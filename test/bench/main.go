@@ -305,7 +305,9 @@ func run(ctx context.Context, sz sizes, want map[string]bool, out string) error 
 func (b *bench) runAPI(ctx context.Context, dataDir string) ([]string, error) {
 	bin := filepath.Join(b.bins, "weftd")
 	node := nodeNameFor(dataDir)
-	w, err := startWeftd(ctx, bin, dataDir, "--network", "host", "--pod-cidr", "127.241.0.0/16", "--node-name", node)
+	// PodGC is off: the list's pods are bound to a node that does not
+	// exist (noNode), which PodGC would delete after its 40 s quarantine.
+	w, err := startWeftd(ctx, bin, dataDir, "--network", "host", "--pod-cidr", "127.241.0.0/16", "--node-name", node, "--controllers", "*,-podgc")
 	if err != nil {
 		return nil, err
 	}
