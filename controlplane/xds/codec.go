@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/encoding"
 	grpcproto "google.golang.org/grpc/encoding/proto"
 	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 )
@@ -28,12 +29,16 @@ func newResponseCodec() responseCodec {
 }
 
 // wireList is the encoding of a shared resource list as field 2
-// (resources) of a DiscoveryResponse, computed on first use.
+// (resources) of a DiscoveryResponse, computed on first use: for each
+// resource a small head (the field's tag and length, the Any's type_url,
+// its value's tag and length) followed by the Any's value itself, not
+// copied. Lists of many views share their resources' bytes this way
+// (a 1,000-service route configuration is half a megabyte, and a hundred
+// views hold the same one).
 type wireList struct {
-	anys []*anypb.Any
-	once sync.Once
-	buf  []byte
-	err  error
+	anys  []*anypb.Any
+	once  sync.Once
+	parts [][]byte
 }
 
 // wires maps a shared list (its first element's address) to its wireList;
@@ -50,11 +55,39 @@ func shareWire(owner *resourceSet, list []*anypb.Any) {
 	runtime.AddCleanup(owner, func(k unsafe.Pointer) { wires.Delete(k) }, k)
 }
 
-func (w *wireList) bytes() ([]byte, error) {
+// resourcesField is DiscoveryResponse.resources' field number.
+const resourcesField = 2
+
+func (w *wireList) encoded() [][]byte {
 	w.once.Do(func() {
-		w.buf, w.err = proto.Marshal(&discovery.DiscoveryResponse{Resources: w.anys})
+		parts := make([][]byte, 0, 2*len(w.anys))
+		for _, a := range w.anys {
+			var head []byte
+			inner := 0
+			if a.TypeUrl != "" {
+				inner += protowire.SizeTag(1) + protowire.SizeBytes(len(a.TypeUrl))
+			}
+			if len(a.Value) > 0 {
+				inner += protowire.SizeTag(2) + protowire.SizeBytes(len(a.Value))
+			}
+			head = protowire.AppendTag(head, resourcesField, protowire.BytesType)
+			head = protowire.AppendVarint(head, uint64(inner))
+			if a.TypeUrl != "" {
+				head = protowire.AppendTag(head, 1, protowire.BytesType)
+				head = protowire.AppendString(head, a.TypeUrl)
+			}
+			if len(a.Value) > 0 {
+				head = protowire.AppendTag(head, 2, protowire.BytesType)
+				head = protowire.AppendVarint(head, uint64(len(a.Value)))
+			}
+			parts = append(parts, head)
+			if len(a.Value) > 0 {
+				parts = append(parts, a.Value)
+			}
+		}
+		w.parts = parts
 	})
-	return w.buf, w.err
+	return w.parts
 }
 
 func (c responseCodec) Marshal(v any) (mem.BufferSlice, error) {
@@ -66,10 +99,7 @@ func (c responseCodec) Marshal(v any) (mem.BufferSlice, error) {
 	if !ok || len(x.(*wireList).anys) != len(r.Resources) {
 		return c.CodecV2.Marshal(v)
 	}
-	body, err := x.(*wireList).bytes()
-	if err != nil {
-		return c.CodecV2.Marshal(v)
-	}
+	body := x.(*wireList).encoded()
 	// Fields in number order: version_info (1), resources (2), type_url
 	// (4), nonce (5).
 	head, err := proto.Marshal(&discovery.DiscoveryResponse{VersionInfo: r.VersionInfo})
@@ -80,5 +110,10 @@ func (c responseCodec) Marshal(v any) (mem.BufferSlice, error) {
 	if err != nil {
 		return nil, err
 	}
-	return mem.BufferSlice{mem.SliceBuffer(head), mem.SliceBuffer(body), mem.SliceBuffer(tail)}, nil
+	out := make(mem.BufferSlice, 0, len(body)+2)
+	out = append(out, mem.SliceBuffer(head))
+	for _, b := range body {
+		out = append(out, mem.SliceBuffer(b))
+	}
+	return append(out, mem.SliceBuffer(tail)), nil
 }

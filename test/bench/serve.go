@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -70,6 +71,14 @@ func serveMain(kind string, args []string) int {
 			return 1
 		}
 		defer pprof.StopCPUProfile()
+		// And the heap at the end, beside it (kind.pprof.heap).
+		defer func() {
+			runtime.GC()
+			if f, err := os.Create(*cpuProfile + ".heap"); err == nil {
+				_ = pprof.WriteHeapProfile(f)
+				_ = f.Close()
+			}
+		}()
 	}
 	if *parent {
 		var cancel func()
