@@ -218,8 +218,8 @@
 // resources are immutable and shared; route configurations are assembled
 // from their virtual hosts' encodings) and a view's resources of a type
 // form one set, shared by the snapshots of its proxies. A gRPC codec
-// (codec.go) sends a shared list of resources from one encoding to every
-// stream, and the bytes of responses not yet answered are bounded
+// (codec.go) sends a shared list of resources to every stream from the
+// resources' own encodings (no copy per list or per stream), and the bytes of responses not yet answered are bounded
 // (Options.MaxInflightBytes), so a push to many proxies goes out in turns. The server hashes each
 // type's set and gives a new version (a counter seeded from the clock, so
 // versions only go up) to the types that changed: an endpoint change pushes
