@@ -105,7 +105,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		return fmt.Errorf("agent: listen on %s: %w", cfg.ListenAddr, err)
 	}
 	a.port = ln.Addr().(*net.TCPAddr).Port
-	srv := &http.Server{Handler: a.withProxyAdmin(a.handler()), ReadHeaderTimeout: 10 * time.Second, ErrorLog: zap.NewStdLog(a.log.Named("http"))}
+	srv := &http.Server{Handler: newAuthn(a.c.ReviewToken).wrap(a.withProxyAdmin(a.handler())), ReadHeaderTimeout: 10 * time.Second, ErrorLog: zap.NewStdLog(a.log.Named("http"))}
 	serveDone := make(chan struct{})
 	go func() {
 		defer close(serveDone)

@@ -47,7 +47,10 @@
 // The agent serves logs, exec and resource usage on its own HTTP server
 // (server.go), which weftd's API server proxies to; the Node's status
 // publishes its address (status.addresses InternalIP and
-// status.daemonEndpoints.kubeletEndpoint.port).
+// status.daemonEndpoints.kubeletEndpoint.port). Every path but /healthz
+// needs a bearer token that weftd, asked with a TokenReview, says belongs
+// to system:masters (the API server presents its own); verdicts are
+// remembered for a minute (10 s when refused) (authn.go).
 //
 // Containers outlive the agent: each is owned by a shim process. Binaries
 // that embed the agent must dispatch the hidden "shim" subcommand to

@@ -31,7 +31,9 @@ import (
 //	POST /exec/{namespace}/{pod}?container=&command=...&stdin=   (Upgrade: weft-exec.v1)
 //	GET  /stats/metrics    resource usage: {"node": NodeMetrics, "pods": [PodMetrics]}
 //
-// Errors are Kubernetes Status objects.
+// Errors are Kubernetes Status objects. Every path but /healthz needs a
+// bearer token of system:masters, checked with weftd (authn.go): weftd's
+// API server presents its own.
 //
 // Exec upgrades the connection (HTTP/1.1 "Connection: Upgrade", "Upgrade:
 // weft-exec.v1", answered with 101 Switching Protocols) and then carries

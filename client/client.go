@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	authnv1 "k8s.io/api/authentication/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -372,4 +373,24 @@ func (c *Client) Bind(ctx context.Context, ns, pod, node string) error {
 	}
 	resp.Body.Close()
 	return nil
+}
+
+// ReviewToken asks the API server who a bearer token belongs to (a
+// TokenReview, as a kubelet's webhook authentication does). An unknown
+// token is Authenticated false, not an error.
+func (c *Client) ReviewToken(ctx context.Context, token string) (authnv1.TokenReviewStatus, error) {
+	b, _ := json.Marshal(&authnv1.TokenReview{
+		TypeMeta: metav1.TypeMeta{Kind: "TokenReview", APIVersion: authnv1.SchemeGroupVersion.String()},
+		Spec:     authnv1.TokenReviewSpec{Token: token},
+	})
+	resp, err := c.do(ctx, c.hc, http.MethodPost, "/apis/authentication.k8s.io/v1/tokenreviews", nil, b, "application/json")
+	if err != nil {
+		return authnv1.TokenReviewStatus{}, fmt.Errorf("review token: %w", err)
+	}
+	defer resp.Body.Close()
+	var tr authnv1.TokenReview
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&tr); err != nil {
+		return authnv1.TokenReviewStatus{}, fmt.Errorf("review token: %w", err)
+	}
+	return tr.Status, nil
 }

@@ -125,7 +125,7 @@ func Run(ctx context.Context, cfg Config, ready func(addrs map[string]string)) e
 	if err != nil {
 		return fmt.Errorf("service IP allocation: %w", err)
 	}
-	srv = apiserver.New(apiserver.Config{Store: st, Auth: auth, Log: log.Named("apiserver"), Admission: []apiserver.AdmissionPlugin{injector, alloc}, Handlers: extra})
+	srv = apiserver.New(apiserver.Config{Store: st, Auth: auth, Log: log.Named("apiserver"), Admission: []apiserver.AdmissionPlugin{injector, alloc}, Handlers: extra, AgentToken: internalToken})
 	if err := srv.EnsureNamespaces(ctx); err != nil {
 		return err
 	}

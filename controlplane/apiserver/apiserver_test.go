@@ -19,15 +19,16 @@ import (
 )
 
 type fixture struct {
-	url   string
-	token string
-	c     *client.Client
+	url        string
+	token      string
+	agentToken string
+	c          *client.Client
 }
 
 func start(t *testing.T, opts boltstore.Options) *fixture {
 	t.Helper()
 	s := apiservertest.Start(t, opts)
-	return &fixture{url: s.URL, token: s.Token, c: s.Client(t)}
+	return &fixture{url: s.URL, token: s.Token, agentToken: s.AgentToken, c: s.Client(t)}
 }
 
 func decodeOne(t *testing.T, y string) api.Object {

@@ -19,4 +19,10 @@
 // Invalid and one cause per field; accepted-but-unsupported fields and
 // stored-only kinds come back as Warning headers. Every request but
 // /healthz and /readyz needs a bearer token known to the Authenticator.
+//
+// POST /apis/authentication.k8s.io/v1/tokenreviews (nodes and admins only)
+// says whom a token belongs to: node agents check the requests they serve
+// with it. Pods' log, exec and proxy-admin subresources and the metrics API
+// are proxied to the pod's node agent with the API server's own token
+// (Config.AgentToken), never the caller's.
 package apiserver

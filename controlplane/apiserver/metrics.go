@@ -146,7 +146,7 @@ func (s *Server) scrapeAgents(ctx context.Context) ([]agentMetrics, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			m, err := fetchAgentMetrics(ctx, u.String())
+			m, err := fetchAgentMetrics(ctx, u.String(), s.cfg.AgentToken)
 			if err != nil {
 				return
 			}
@@ -159,12 +159,13 @@ func (s *Server) scrapeAgents(ctx context.Context) ([]agentMetrics, error) {
 	return out, nil
 }
 
-func fetchAgentMetrics(ctx context.Context, u string) (agentMetrics, error) {
+func fetchAgentMetrics(ctx context.Context, u, token string) (agentMetrics, error) {
 	var m agentMetrics
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return m, err
 	}
+	setAgentAuth(req.Header, token)
 	resp, err := agentClient.Do(req)
 	if err != nil {
 		return m, err

@@ -40,7 +40,8 @@ import (
 //
 // The agent's address is the InternalIP of the pod's Node with the port in
 // status.daemonEndpoints.kubeletEndpoint. The caller's credentials are not
-// forwarded.
+// forwarded: the API server presents its own (Config.AgentToken), which
+// the agent checks with a TokenReview, as a kubelet does.
 func (s *Server) podProxy(w http.ResponseWriter, r *http.Request, info requestInfo) {
 	if info.Kind.Kind != "Pod" || info.Name == "" {
 		writeStatus(w, apierrors.NewNotFound(schemaGR(info.Kind), info.Name))
@@ -84,7 +85,7 @@ func (s *Server) podProxy(w http.ResponseWriter, r *http.Request, info requestIn
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.Out.URL = &target
 			pr.Out.Host = target.Host
-			pr.Out.Header.Del("Authorization")
+			setAgentAuth(pr.Out.Header, s.cfg.AgentToken)
 		},
 		FlushInterval: -1,
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {

@@ -26,11 +26,11 @@ import (
 )
 
 // fakeAgent answers the agent's API as a node agent would.
-func fakeAgent(t *testing.T) *httptest.Server {
+func fakeAgent(t *testing.T, agentToken string) *httptest.Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /containerLogs/default/p", func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "" {
-			t.Error("the caller's token reached the agent")
+		if got := r.Header.Get("Authorization"); got != "Bearer "+agentToken {
+			t.Errorf("the agent got Authorization %q, want the API server's own token", got)
 		}
 		io.WriteString(w, "container="+r.URL.Query().Get("container")+" previous="+r.URL.Query().Get("previous")+"\n")
 	})
@@ -80,7 +80,7 @@ func fakeAgent(t *testing.T) *httptest.Server {
 func startWithAgent(t *testing.T) *fixture {
 	f := start(t, boltstore.Options{})
 	ctx := context.Background()
-	agent := fakeAgent(t)
+	agent := fakeAgent(t, f.agentToken)
 	host, port, _ := net.SplitHostPort(agent.Listener.Addr().String())
 	p, _ := strconv.Atoi(port)
 	node, _, err := f.c.Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"}})

@@ -37,6 +37,10 @@ type Config struct {
 	// Handlers serve extra paths (e.g. "GET /weft/v1/proxy-status"), with
 	// the same authentication as the rest of the API.
 	Handlers map[string]http.Handler
+	// AgentToken is the bearer token the API server presents to node
+	// agents (logs, exec, proxy admin, metrics); it must authenticate as a
+	// member of system:masters.
+	AgentToken string
 }
 
 // Server is the Kubernetes-shaped HTTP/JSON API over a Store.
@@ -57,6 +61,7 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })
 	s.mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })
 	s.mux.HandleFunc("GET /version", s.version)
+	s.mux.HandleFunc("POST "+TokenReviewPath, s.tokenReview)
 	s.mux.HandleFunc("GET /api", s.discoveryVersions)
 	s.mux.HandleFunc("GET /apis", s.discoveryGroups)
 	s.mux.HandleFunc("GET /api/v1", s.discoveryResources)

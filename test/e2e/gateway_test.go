@@ -97,6 +97,7 @@ func TestNodeGateway(t *testing.T) {
 			}
 
 			testProxyConfig(t, w)
+			checkAgentAuth(t, w)
 		})
 	}
 }

@@ -18,7 +18,9 @@ import (
 type Server struct {
 	URL   string
 	Token string // an admin token
-	Store *boltstore.Store
+	// AgentToken is what the server presents to node agents (an admin's).
+	AgentToken string
+	Store      *boltstore.Store
 }
 
 // Start serves the API until the test ends.
@@ -34,13 +36,18 @@ func Start(t testing.TB, opts boltstore.Options) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := apiserver.New(apiserver.Config{Store: st, Auth: tokens})
+	// The API server's own credential for node agents, as weftd's.
+	agentToken, err := tokens.Create(context.Background(), apiserver.User{Name: "system:weftd", Groups: []string{apiserver.GroupAdmins}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := apiserver.New(apiserver.Config{Store: st, Auth: tokens, AgentToken: agentToken})
 	if err := s.EnsureNamespaces(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
-	return &Server{URL: ts.URL, Token: token, Store: st}
+	return &Server{URL: ts.URL, Token: token, AgentToken: agentToken, Store: st}
 }
 
 // Client returns an admin client.
