@@ -211,3 +211,30 @@ func TestProxyConfigAnnotation(t *testing.T) {
 		})
 	}
 }
+
+// FuzzProxyConfig: any proxy.istio.io/config value is parsed or refused
+// with an error, never a panic; what is accepted gives a drain duration
+// that is not negative, and warnings for it are computed without fail.
+func FuzzProxyConfig(f *testing.F) {
+	for _, s := range []string{
+		"terminationDrainDuration: 20s", `{"terminationDrainDuration":"1.5s","concurrency":2}`, "holdApplicationUntilProxyStarts: false",
+		"proxyStatsMatcher:\n  inclusionPrefixes: [cluster.outbound]", "terminationDrainDuration: -1s", "- a", "{", "", "null", "proxyMetadata: {A: b}",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ann := map[string]string{AnnotationProxyConfig: s}
+		pc, err := ProxyConfigOf(ann)
+		if err != nil && pc != nil {
+			t.Fatalf("error %v with a config", err)
+		}
+		if d := DrainDurationOf(ann); d < 0 {
+			t.Fatalf("drain %s", d)
+		}
+		_ = meshAnnotationWarnings(ann, nil)
+		errs := validateProxyConfigAnnotation(ann, nil)
+		if err != nil && len(errs) == 0 {
+			t.Fatalf("parse error %v but validation passed", err)
+		}
+	})
+}
