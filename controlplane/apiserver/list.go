@@ -62,6 +62,47 @@ func (sel selector) matches(obj api.Object) bool {
 	return sel.labels.Matches(labels.Set(obj.GetLabels())) && sel.fields.Matches(fieldSet(obj))
 }
 
+// everything reports whether the selector selects every object.
+func (sel selector) everything() bool { return sel.labels.Empty() && sel.fields.Empty() }
+
+// selectable is what a selector reads of a stored object: decoding only
+// this, a selected list decodes in full just the objects it returns.
+type selectable struct {
+	Metadata struct {
+		Name      string            `json:"name"`
+		Namespace string            `json:"namespace"`
+		Labels    map[string]string `json:"labels"`
+	} `json:"metadata"`
+}
+
+type selectablePod struct {
+	selectable
+	Spec struct {
+		NodeName string `json:"nodeName"`
+	} `json:"spec"`
+	Status struct {
+		Phase string `json:"phase"`
+	} `json:"status"`
+}
+
+// matchesStored is matches on a stored object's JSON.
+func (sel selector) matchesStored(k *api.Kind, value []byte) (bool, error) {
+	var m selectable
+	set := fields.Set{}
+	if k.Kind == "Pod" {
+		var p selectablePod
+		if err := json.Unmarshal(value, &p); err != nil {
+			return false, err
+		}
+		m = p.selectable
+		set["spec.nodeName"], set["status.phase"] = p.Spec.NodeName, p.Status.Phase
+	} else if err := json.Unmarshal(value, &m); err != nil {
+		return false, err
+	}
+	set["metadata.name"], set["metadata.namespace"] = m.Metadata.Name, m.Metadata.Namespace
+	return sel.labels.Matches(labels.Set(m.Metadata.Labels)) && sel.fields.Matches(set), nil
+}
+
 // listObject is a Kubernetes list: {"kind":"PodList","items":[...]}.
 type listObject struct {
 	metav1.TypeMeta `json:",inline"`
@@ -94,13 +135,20 @@ func (s *Server) listObjects(r *http.Request, info requestInfo, sel selector) ([
 		return nil, 0, err
 	}
 	items := make([]api.Object, 0, len(kvs))
+	all := sel.everything()
 	for _, kv := range kvs {
+		if !all {
+			ok, err := sel.matchesStored(info.Kind, kv.Value)
+			if err != nil {
+				return nil, 0, fmt.Errorf("decode %s: %w", kv.Key, err)
+			}
+			if !ok {
+				continue
+			}
+		}
 		obj, err := decode(info.Kind, kv)
 		if err != nil {
 			return nil, 0, err
-		}
-		if !sel.matches(obj) {
-			continue
 		}
 		if obj, err = api.ToVersion(obj, info.Version); err != nil {
 			return nil, 0, err

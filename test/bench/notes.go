@@ -66,7 +66,7 @@ func (r report) notes(area string) []string {
 		return []string{
 			fmt.Sprintf("%s pods (one container each, labels `app=bench`, `bucket=00`…`99`) are created once before the first round. They are bound to a node that does not exist (`spec.nodeName: %s`), so they are only stored: the scheduler leaves them alone and nothing runs them (this weftd runs with `--controllers '*,-podgc'`, since PodGC deletes pods of missing nodes after 40 s).", count(sz.pods), noNode),
 			"`client.List` is what weftctl and the controllers pay: it decodes and checks every item. The raw JSON row is a GET of the same path with `client.Raw`, read but not decoded: weftd's part plus the transfer.",
-			"The label-selected list is filtered in weftd (which still reads and decodes every pod of the namespace).",
+			"The label-selected list is filtered in weftd (which reads every pod of the namespace, decoding only its metadata — and, for pods, spec.nodeName and status.phase — to select, and in full only the pods it returns).",
 			fmt.Sprintf("Lists are repeated up to %d times (full) and %d times (selected) per round, within a time budget of %s and %s (at least 3 each); the sample counts are below.", sz.fullLists, sz.selectedLists, sz.fullListBudget, sz.selectedBudget),
 		}
 	case areaWatch:
