@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/textproto"
+
+	"github.com/weft-mesh/weft/sidecar/internal/h1wire"
 )
 
 // The upstream HTTP/1.1 response reader. A response head is read whole
@@ -327,26 +329,14 @@ func (f *frameReader) Read(p []byte) (int, error) {
 // readTrailer reads the trailer section after the last chunk into
 // resp.Trailer, as net/http does (up to the reader's buffer size).
 func (f *frameReader) readTrailer() error {
-	buf, err := f.br.Peek(2)
-	if len(buf) == 2 && buf[0] == '\r' && buf[1] == '\n' {
-		_, _ = f.br.Discard(2)
-		return nil
-	}
-	if len(buf) < 2 {
+	hdr, err := h1wire.ReadTrailer(f.br)
+	switch {
+	case errors.Is(err, h1wire.ErrTrailerEOF):
 		return io.ErrUnexpectedEOF
-	}
-	if err != nil {
-		return err
-	}
-	if !upcomingDoubleCRLF(f.br) {
-		return errors.New("suspiciously long trailer after chunked body")
-	}
-	hdr, err := textproto.NewReader(f.br).ReadMIMEHeader()
-	if err != nil {
-		if err == io.EOF {
-			return io.ErrUnexpectedEOF
-		}
+	case err != nil:
 		return fmt.Errorf("response trailer: %w", err)
+	case hdr == nil:
+		return nil
 	}
 	if f.resp.Trailer == nil {
 		f.resp.Trailer = make(http.Header, len(hdr))
@@ -355,18 +345,6 @@ func (f *frameReader) readTrailer() error {
 		f.resp.Trailer[k] = v
 	}
 	return nil
-}
-
-func upcomingDoubleCRLF(r *bufio.Reader) bool {
-	for peekSize := 4; ; peekSize++ {
-		buf, err := r.Peek(peekSize)
-		if bytes.HasSuffix(buf, []byte("\r\n\r\n")) {
-			return true
-		}
-		if err != nil {
-			return false
-		}
-	}
 }
 
 // frame sets up f to read the body of resp (from parseResponse) off br.

@@ -2,13 +2,14 @@ package h1server
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httputil"
-	"net/textproto"
 	"sync"
+
+	"github.com/weft-mesh/weft/sidecar/internal/h1wire"
 )
 
 // maxPostHandlerReadBytes is how much of an unread request body is read
@@ -97,47 +98,23 @@ func (b *body) readLocked(p []byte) (int, error) {
 // readTrailer reads the trailer section after the last chunk into the
 // request's Trailer, as net/http does.
 func (b *body) readTrailer() error {
-	buf, err := b.br.Peek(2)
-	if len(buf) == 2 && buf[0] == '\r' && buf[1] == '\n' {
-		_, _ = b.br.Discard(2)
+	hdr, err := h1wire.ReadTrailer(b.br)
+	switch {
+	case errors.Is(err, h1wire.ErrTrailerEOF):
+		return errTrailerEOF
+	case err != nil:
+		return fmt.Errorf("http: %w", err)
+	case hdr == nil:
 		return nil
 	}
-	if len(buf) < 2 {
-		return errTrailerEOF
-	}
-	if err != nil {
-		return err
-	}
-	if !upcomingDoubleCRLF(b.br) {
-		return errors.New("http: suspiciously long trailer after chunked body")
-	}
-	hdr, err := textproto.NewReader(b.br).ReadMIMEHeader()
-	if err != nil {
-		if err == io.EOF {
-			return errTrailerEOF
-		}
-		return err
-	}
 	if b.req.Trailer == nil {
-		b.req.Trailer = http.Header(hdr)
+		b.req.Trailer = hdr
 	} else {
 		for k, v := range hdr {
 			b.req.Trailer[k] = v
 		}
 	}
 	return nil
-}
-
-func upcomingDoubleCRLF(r *bufio.Reader) bool {
-	for peekSize := 4; ; peekSize++ {
-		buf, err := r.Peek(peekSize)
-		if bytes.HasSuffix(buf, []byte("\r\n\r\n")) {
-			return true
-		}
-		if err != nil {
-			return false
-		}
-	}
 }
 
 // Close reads what is left of a short body so the connection can serve
